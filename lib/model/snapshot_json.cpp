@@ -1,0 +1,360 @@
+#include "model/snapshot_json.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace memgap::model {
+namespace {
+
+using nlohmann::json;
+
+// Numbers above this are "absurd" for any memory quantity (1 EiB): a hostile or corrupt
+// file, not a process memgap observed.
+constexpr uint64_t kMaxBytes = uint64_t{1} << 60;
+constexpr size_t kMaxItems = 10'000'000;
+
+// Validation failures are reported by throwing ParseError inside this file only; from_json
+// converts it to an Error so nothing escapes the module.
+struct ParseError {
+  std::string what;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) { throw ParseError{path + ": " + why}; }
+
+const json& member(const json& obj, const char* key, const std::string& path) {
+  if (!obj.is_object()) fail(path, "expected an object");
+  auto it = obj.find(key);
+  if (it == obj.end()) fail(path + "." + key, "missing");
+  return *it;
+}
+
+const json* optional_member(const json& obj, const char* key, const std::string& path) {
+  if (!obj.is_object()) fail(path, "expected an object");
+  auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+uint64_t get_u64(const json& v, const std::string& path, uint64_t max = kMaxBytes) {
+  if (!v.is_number_integer() && !v.is_number_unsigned()) fail(path, "expected a non-negative integer");
+  if (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0) fail(path, "negative");
+  uint64_t x = v.get<uint64_t>();
+  if (x > max) fail(path, "absurd value " + std::to_string(x));
+  return x;
+}
+
+int64_t get_i64(const json& v, const std::string& path) {
+  if (!v.is_number_integer()) fail(path, "expected an integer");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    fail(path, "absurd value");
+  int64_t x = v.get<int64_t>();
+  if (x > static_cast<int64_t>(kMaxBytes) || x < -static_cast<int64_t>(kMaxBytes)) fail(path, "absurd value");
+  return x;
+}
+
+double get_double(const json& v, const std::string& path) {
+  if (!v.is_number()) fail(path, "expected a number");
+  double d = v.get<double>();
+  if (!std::isfinite(d) || std::fabs(d) > 1e18) fail(path, "absurd value");
+  return d;
+}
+
+std::string get_string(const json& v, const std::string& path) {
+  if (!v.is_string()) fail(path, "expected a string");
+  return v.get<std::string>();
+}
+
+bool get_bool(const json& v, const std::string& path) {
+  if (!v.is_boolean()) fail(path, "expected true or false");
+  return v.get<bool>();
+}
+
+const json& get_array(const json& v, const std::string& path) {
+  if (!v.is_array()) fail(path, "expected an array");
+  if (v.size() > kMaxItems) fail(path, "too many items");
+  return v;
+}
+
+template <typename T, typename F>
+void opt(const json& obj, const char* key, const std::string& path, T& out, F get) {
+  if (const json* v = optional_member(obj, key, path)) out = get(*v, path + "." + key);
+}
+
+// ---- writing ----
+
+json frame_json(const Frame& f) {
+  return json{{"function", f.function}, {"file", f.file},     {"line", f.line},
+              {"module", f.module},     {"offset", f.offset}, {"address", f.address}};
+}
+
+json frames_json(const std::vector<Frame>& frames) {
+  json a = json::array();
+  for (const auto& f : frames) a.push_back(frame_json(f));
+  return a;
+}
+
+// ---- reading ----
+
+Frame read_frame(const json& j, const std::string& p) {
+  Frame f;
+  f.function = get_string(member(j, "function", p), p + ".function");
+  opt(j, "file", p, f.file, get_string);
+  if (const json* v = optional_member(j, "line", p)) f.line = static_cast<int>(get_u64(*v, p + ".line", 1u << 30));
+  opt(j, "module", p, f.module, get_string);
+  if (const json* v = optional_member(j, "offset", p)) f.offset = get_u64(*v, p + ".offset", UINT64_MAX);
+  if (const json* v = optional_member(j, "address", p)) f.address = get_u64(*v, p + ".address", UINT64_MAX);
+  return f;
+}
+
+std::vector<Frame> read_frames(const json& j, const std::string& p) {
+  std::vector<Frame> out;
+  const json& a = get_array(j, p);
+  for (size_t i = 0; i < a.size(); ++i) out.push_back(read_frame(a[i], p + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+Meta read_meta(const json& j, const std::string& p) {
+  Meta m;
+  if (!j.is_object()) fail(p, "expected an object");
+  opt(j, "tool_version", p, m.tool_version, get_string);
+  opt(j, "command", p, m.command, get_string);
+  if (const json* v = optional_member(j, "pid", p)) m.pid = static_cast<int>(get_u64(*v, p + ".pid", 1u << 30));
+  opt(j, "exe", p, m.exe, get_string);
+  opt(j, "comm", p, m.comm, get_string);
+  opt(j, "hostname", p, m.hostname, get_string);
+  opt(j, "kernel", p, m.kernel, get_string);
+  opt(j, "mode", p, m.mode, get_string);
+  opt(j, "allocator", p, m.allocator, get_string);
+  opt(j, "unwind", p, m.unwind, get_string);
+  opt(j, "sample_bytes", p, m.sample_bytes, [](const json& v, const std::string& q) { return get_u64(v, q); });
+  if (const json* v = optional_member(j, "started_unix_ms", p)) m.started_unix_ms = get_i64(*v, p + ".started_unix_ms");
+  if (const json* v = optional_member(j, "duration_ms", p)) m.duration_ms = get_u64(*v, p + ".duration_ms");
+  opt(j, "target_exited", p, m.target_exited, get_bool);
+  if (const json* v = optional_member(j, "probes_attached", p)) m.probes_attached = get_u64(*v, p + ".probes_attached");
+  if (const json* v = optional_member(j, "probe_hits", p)) m.probe_hits = get_u64(*v, p + ".probe_hits");
+  if (const json* v = optional_member(j, "samples", p)) m.samples = get_u64(*v, p + ".samples");
+  if (const json* d = optional_member(j, "drops", p)) {
+    std::string q = p + ".drops";
+    auto rd = [&](const char* k, uint64_t& out) {
+      if (const json* v = optional_member(*d, k, q)) out = get_u64(*v, q + "." + k);
+    };
+    rd("live_map_full", m.drops.live_map_full);
+    rd("events_lost", m.drops.events_lost);
+    rd("stacks_lost", m.drops.stacks_lost);
+    rd("stacks_truncated", m.drops.stacks_truncated);
+    rd("unmatched_returns", m.drops.unmatched_returns);
+  }
+  if (const json* n = optional_member(j, "notes", p)) {
+    const json& a = get_array(*n, p + ".notes");
+    for (size_t i = 0; i < a.size(); ++i) m.notes.push_back(get_string(a[i], p + ".notes[" + std::to_string(i) + "]"));
+  }
+  return m;
+}
+
+Site read_site(const json& j, const std::string& p) {
+  Site s;
+  s.frames = read_frames(member(j, "frames", p), p + ".frames");
+  s.live_bytes = get_u64(member(j, "live_bytes", p), p + ".live_bytes");
+  s.live_objects = get_u64(member(j, "live_objects", p), p + ".live_objects");
+  if (const json* v = optional_member(j, "alloc_bytes", p)) s.alloc_bytes = get_u64(*v, p + ".alloc_bytes");
+  if (const json* v = optional_member(j, "alloc_objects", p)) s.alloc_objects = get_u64(*v, p + ".alloc_objects");
+  if (const json* v = optional_member(j, "growth_bytes_per_min", p))
+    s.growth_bytes_per_min = get_double(*v, p + ".growth_bytes_per_min");
+  if (const json* v = optional_member(j, "live_series", p)) {
+    const json& a = get_array(*v, p + ".live_series");
+    for (size_t i = 0; i < a.size(); ++i) s.live_series.push_back(get_u64(a[i], p + ".live_series"));
+  }
+  return s;
+}
+
+Gap read_gap(const json& j, const std::string& p) {
+  Gap g;
+  if (!j.is_object()) fail(p, "expected an object");
+  if (const json* v = optional_member(j, "rss", p)) g.rss = get_u64(*v, p + ".rss");
+  if (const json* v = optional_member(j, "profiled", p)) g.profiled = get_u64(*v, p + ".profiled");
+  if (const json* v = optional_member(j, "unexplained", p)) g.unexplained = get_i64(*v, p + ".unexplained");
+  opt(j, "explanation", p, g.explanation, get_string);
+  if (const json* c = optional_member(j, "categories", p)) {
+    const json& a = get_array(*c, p + ".categories");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = p + ".categories[" + std::to_string(i) + "]";
+      GapCategory cat;
+      cat.name = get_string(member(a[i], "name", q), q + ".name");
+      cat.bytes = get_u64(member(a[i], "bytes", q), q + ".bytes");
+      opt(a[i], "source", q, cat.source, get_string);
+      opt(a[i], "meaning", q, cat.meaning, get_string);
+      g.categories.push_back(std::move(cat));
+    }
+  }
+  return g;
+}
+
+GoInfo read_go(const json& j, const std::string& p) {
+  GoInfo g;
+  if (!j.is_object()) fail(p, "expected an object");
+  opt(j, "version", p, g.version, get_string);
+  if (const json* v = optional_member(j, "goroutines", p)) g.goroutines = get_u64(*v, p + ".goroutines");
+  if (const json* r = optional_member(j, "runtime", p)) {
+    if (!r->is_object()) fail(p + ".runtime", "expected an object");
+    for (auto it = r->begin(); it != r->end(); ++it) g.runtime[it.key()] = get_double(it.value(), p + ".runtime." + it.key());
+  }
+  if (const json* gg = optional_member(j, "goroutine_groups", p)) {
+    const json& a = get_array(*gg, p + ".goroutine_groups");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = p + ".goroutine_groups[" + std::to_string(i) + "]";
+      GoroutineGroup grp;
+      grp.count = get_u64(member(a[i], "count", q), q + ".count");
+      opt(a[i], "created_by", q, grp.created_by, get_string);
+      opt(a[i], "start", q, grp.start, get_string);
+      opt(a[i], "wait_reason", q, grp.wait_reason, get_string);
+      if (const json* s = optional_member(a[i], "stack", q)) grp.stack = read_frames(*s, q + ".stack");
+      g.goroutine_groups.push_back(std::move(grp));
+    }
+  }
+  return g;
+}
+
+Snapshot read_snapshot(const json& j) {
+  if (!j.is_object()) fail("snapshot", "not a JSON object");
+  Snapshot s;
+  s.schema = get_string(member(j, "schema", "snapshot"), "schema");
+  const std::string prefix = "memgap.snapshot/";
+  if (s.schema.rfind(prefix, 0) != 0) fail("schema", "'" + s.schema + "' is not a memgap snapshot");
+  std::string major = s.schema.substr(prefix.size());
+  major = major.substr(0, major.find('.'));
+  if (major != std::to_string(kSchemaMajor))
+    fail("schema", "version '" + s.schema + "' is not supported (this memgap reads " + kSchema + ")");
+  s.meta = read_meta(member(j, "meta", "snapshot"), "meta");
+  if (const json* m = optional_member(j, "memory", "snapshot")) {
+    if (!m->is_object()) fail("memory", "expected an object");
+    for (auto it = m->begin(); it != m->end(); ++it) s.memory.rollup[it.key()] = get_u64(it.value(), "memory." + it.key());
+  }
+  if (const json* g = optional_member(j, "gap", "snapshot")) s.gap = read_gap(*g, "gap");
+  const json& sites = get_array(member(j, "sites", "snapshot"), "sites");
+  for (size_t i = 0; i < sites.size(); ++i) s.sites.push_back(read_site(sites[i], "sites[" + std::to_string(i) + "]"));
+  if (const json* se = optional_member(j, "series", "snapshot")) {
+    const json& a = get_array(*se, "series");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = "series[" + std::to_string(i) + "]";
+      SeriesPoint pt;
+      pt.t_ms = get_u64(member(a[i], "t_ms", q), q + ".t_ms");
+      if (const json* v = optional_member(a[i], "rss", q)) pt.rss = get_u64(*v, q + ".rss");
+      if (const json* v = optional_member(a[i], "live_bytes", q)) pt.live_bytes = get_u64(*v, q + ".live_bytes");
+      if (const json* v = optional_member(a[i], "live_objects", q)) pt.live_objects = get_u64(*v, q + ".live_objects");
+      s.series.push_back(pt);
+    }
+  }
+  if (const json* g = optional_member(j, "go", "snapshot")) s.go = read_go(*g, "go");
+  return s;
+}
+
+}  // namespace
+
+std::string to_json(const Snapshot& s, int indent) {
+  json j;
+  j["schema"] = s.schema;
+  const Meta& m = s.meta;
+  j["meta"] = json{{"tool_version", m.tool_version},
+                   {"command", m.command},
+                   {"pid", m.pid},
+                   {"exe", m.exe},
+                   {"comm", m.comm},
+                   {"hostname", m.hostname},
+                   {"kernel", m.kernel},
+                   {"mode", m.mode},
+                   {"allocator", m.allocator},
+                   {"unwind", m.unwind},
+                   {"sample_bytes", m.sample_bytes},
+                   {"started_unix_ms", m.started_unix_ms},
+                   {"duration_ms", m.duration_ms},
+                   {"target_exited", m.target_exited},
+                   {"probes_attached", m.probes_attached},
+                   {"probe_hits", m.probe_hits},
+                   {"samples", m.samples},
+                   {"drops",
+                    {{"live_map_full", m.drops.live_map_full},
+                     {"events_lost", m.drops.events_lost},
+                     {"stacks_lost", m.drops.stacks_lost},
+                     {"stacks_truncated", m.drops.stacks_truncated},
+                     {"unmatched_returns", m.drops.unmatched_returns}}},
+                   {"notes", m.notes}};
+  j["memory"] = json::object();
+  for (const auto& [k, v] : s.memory.rollup) j["memory"][k] = v;
+  json cats = json::array();
+  for (const auto& c : s.gap.categories)
+    cats.push_back(json{{"name", c.name}, {"bytes", c.bytes}, {"source", c.source}, {"meaning", c.meaning}});
+  j["gap"] = json{{"rss", s.gap.rss},
+                  {"profiled", s.gap.profiled},
+                  {"categories", cats},
+                  {"unexplained", s.gap.unexplained},
+                  {"explanation", s.gap.explanation}};
+  json sites = json::array();
+  for (const auto& site : s.sites)
+    sites.push_back(json{{"frames", frames_json(site.frames)},
+                         {"live_bytes", site.live_bytes},
+                         {"live_objects", site.live_objects},
+                         {"alloc_bytes", site.alloc_bytes},
+                         {"alloc_objects", site.alloc_objects},
+                         {"growth_bytes_per_min", site.growth_bytes_per_min},
+                         {"live_series", site.live_series}});
+  j["sites"] = sites;
+  json series = json::array();
+  for (const auto& p : s.series)
+    series.push_back(json{{"t_ms", p.t_ms}, {"rss", p.rss}, {"live_bytes", p.live_bytes}, {"live_objects", p.live_objects}});
+  j["series"] = series;
+  if (s.go) {
+    json groups = json::array();
+    for (const auto& g : s.go->goroutine_groups)
+      groups.push_back(json{{"count", g.count},
+                            {"created_by", g.created_by},
+                            {"start", g.start},
+                            {"wait_reason", g.wait_reason},
+                            {"stack", frames_json(g.stack)}});
+    json runtime = json::object();
+    for (const auto& [k, v] : s.go->runtime) runtime[k] = v;
+    j["go"] = json{{"version", s.go->version},
+                   {"goroutines", s.go->goroutines},
+                   {"runtime", runtime},
+                   {"goroutine_groups", groups}};
+  }
+  // Replace invalid UTF-8 (symbol names from hostile binaries) instead of throwing.
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+Result<Snapshot> from_json(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error("not valid JSON (truncated or corrupt)", "pass a file written by 'memgap attach -o' or '--format json'");
+  try {
+    return read_snapshot(j);
+  } catch (const ParseError& e) {
+    return make_error("invalid snapshot: " + e.what, "pass a file written by 'memgap attach -o' or '--format json'");
+  } catch (const std::exception& e) {
+    return make_error(std::string("invalid snapshot: ") + e.what(), "pass a file written by 'memgap attach -o'");
+  }
+}
+
+Status write_snapshot_file(const Snapshot& snapshot, const std::string& path) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return make_error("cannot write '" + path + "'", "check that the directory exists and is writable");
+  out << to_json(snapshot) << '\n';
+  if (!out) return make_error("failed writing '" + path + "'", "check free disk space");
+  return Ok{};
+}
+
+Result<Snapshot> read_snapshot_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read '" + path + "'", "check the path and its permissions");
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  if (size > (std::streamoff{1} << 31)) return make_error("'" + path + "' is too large to be a snapshot", "");
+  in.seekg(0);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto r = from_json(ss.str());
+  if (!r) return make_error("'" + path + "': " + r.error().message, r.error().hint);
+  return r;
+}
+
+}  // namespace memgap::model
