@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* memgap's allocator probes.
+ *
+ * Every probe hit costs 5-25 us on our machines, so the work here is shaped around not
+ * paying more than that: allocations are Poisson-sampled by bytes (tcmalloc/Go style), and
+ * only sampled allocations pay for a stack walk, a live-map insert and a ring-buffer event.
+ * Frees pay one hash lookup. User space does all aggregation and extrapolation.
+ *
+ * Entry and return of one call are paired per thread through `inflight`; the stack pointer
+ * at entry tells a nested call (glibc's realloc(NULL, n) calling malloc, malloc calling
+ * mmap) from the outermost one, so an allocation is counted once, at the user's call site. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memgap.h"
+
+#define MAP_ANONYMOUS_ 0x20
+#define MAP_STACK_ 0x20000
+
+/* Knobs set by user space before load. */
+const volatile __u64 sample_bytes = 512 * 1024; /* mean bytes between samples; <=1: all */
+const volatile __u32 log2_frac[MEMGAP_LOG_TABLE]; /* log2(1 + i/256) in 16.16 fixed point */
+
+/* Set by user space to stop recording before links are detached (detaching takes ~1 s). */
+volatile __u32 frozen = 0;
+
+struct inflight {
+  __u64 sp;       /* stack pointer at entry: identifies the matching return */
+  __u64 size;
+  __u64 old_ptr;  /* realloc: the block being replaced */
+  __u64 memptr;   /* posix_memalign: where the result is stored */
+  __u32 fn;
+  __u32 sampled;
+  __u32 ignore;   /* not an allocation we track (file-backed mmap) */
+  __u32 pad;
+};
+
+struct stackbuf {
+  __u32 nframes;
+  __u32 pad;
+  __u64 frames[MEMGAP_MAX_FRAMES];
+};
+
+struct sampler_state {
+  __s64 bytes_left;
+  __u64 initialized;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 262144); /* resized by user space */
+  __type(key, __u64);          /* address */
+  __type(value, __u64);        /* size */
+} live SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tid */
+  __type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32); /* tid; only for sampled calls between entry and return */
+  __type(value, struct stackbuf);
+} inflight_stack SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct stackbuf);
+} scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sampler_state);
+} sampler SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MG_CNT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+static __always_inline void count(__u32 which) {
+  __u64* c = bpf_map_lookup_elem(&counters, &which);
+  if (c) *c += 1;
+}
+
+/* An exponential variate with mean sample_bytes: -ln(U) * mean, in integers.
+ * ln is computed as log2 (leading-bit position + a 256-entry table) times ln 2. */
+static __always_inline __u64 next_interval(void) {
+  __u32 u = bpf_get_prandom_u32() | 1;
+  __u32 msb = 0, x = u;
+  if (x >= (1u << 16)) { msb += 16; x >>= 16; }
+  if (x >= (1u << 8)) { msb += 8; x >>= 8; }
+  if (x >= (1u << 4)) { msb += 4; x >>= 4; }
+  if (x >= (1u << 2)) { msb += 2; x >>= 2; }
+  if (x >= (1u << 1)) { msb += 1; }
+  __u32 idx = ((u << (31 - msb)) >> 23) & 0xff;
+  __u64 neglog2 = ((__u64)(32 - msb) << 16) - log2_frac[idx]; /* -log2(u / 2^32), 16.16 */
+  __u64 negln = (neglog2 * 45426) >> 16;                       /* x ln 2 */
+  return ((sample_bytes * negln) >> 16) + 1;
+}
+
+/* Poisson byte sampling: an allocation of s bytes is sampled with probability
+ * 1 - exp(-s / sample_bytes). Per-CPU state is fine: the process is memoryless. */
+static __always_inline int should_sample(__u64 size) {
+  if (sample_bytes <= 1) return 1;
+  __u32 zero = 0;
+  struct sampler_state* st = bpf_map_lookup_elem(&sampler, &zero);
+  if (!st) return 0;
+  if (!st->initialized) {
+    st->bytes_left = next_interval();
+    st->initialized = 1;
+  }
+  st->bytes_left -= (__s64)size;
+  if (st->bytes_left > 0) return 0;
+  st->bytes_left = next_interval();
+  return 1;
+}
+
+/* Stack of the outermost allocation call: the caller at [rsp] (the frame-pointer chain
+ * misses it at function entry), then the kernel's user stack walk. */
+static __always_inline void save_stack(struct pt_regs* ctx, __u32 tid) {
+  __u32 zero = 0;
+  struct stackbuf* sb = bpf_map_lookup_elem(&scratch, &zero);
+  if (!sb) return;
+  __u64 caller = 0;
+  bpf_probe_read_user(&caller, sizeof caller, (void*)PT_REGS_SP(ctx));
+  sb->frames[0] = caller;
+  long n = bpf_get_stack(ctx, &sb->frames[1], (MEMGAP_MAX_FRAMES - 1) * sizeof(__u64), BPF_F_USER_STACK);
+  if (n < 0) {
+    count(MG_CNT_STACKS_LOST);
+    n = 0;
+  }
+  sb->nframes = 1 + (__u32)(n / sizeof(__u64));
+  bpf_map_update_elem(&inflight_stack, &tid, sb, BPF_ANY);
+}
+
+static __always_inline int alloc_enter(struct pt_regs* ctx, __u32 fn, __u64 size, __u64 old_ptr, __u64 memptr,
+                                       int ignore) {
+  if (frozen) return 0;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  __u64 sp = PT_REGS_SP(ctx);
+  struct inflight* outer = bpf_map_lookup_elem(&inflight, &tid);
+  if (outer && sp < outer->sp) {
+    /* Called from inside another probed allocation function: that one counts. */
+    count(MG_CNT_NESTED);
+    return 0;
+  }
+  count(MG_CNT_CALLS);
+  struct inflight in = {};
+  in.sp = sp;
+  in.size = size;
+  in.old_ptr = old_ptr;
+  in.memptr = memptr;
+  in.fn = fn;
+  in.ignore = ignore;
+  in.sampled = !ignore && should_sample(size);
+  if (in.sampled) save_stack(ctx, tid);
+  bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY);
+  return 0;
+}
+
+static __always_inline void release(__u64 addr, __u32 fn) {
+  if (!addr) return;
+  if (!bpf_map_lookup_elem(&live, &addr)) return;
+  bpf_map_delete_elem(&live, &addr);
+  count(MG_CNT_FREES_MATCHED);
+  struct memgap_event* e = bpf_ringbuf_reserve(&events, __builtin_offsetof(struct memgap_event, frames), 0);
+  if (!e) {
+    count(MG_CNT_EVENTS_LOST);
+    return;
+  }
+  e->kind = MG_EV_FREE;
+  e->fn = fn;
+  e->tid = (__u32)bpf_get_current_pid_tgid();
+  e->nframes = 0;
+  e->ts_ns = bpf_ktime_get_ns();
+  e->addr = addr;
+  e->size = 0;
+  bpf_ringbuf_submit(e, 0);
+}
+
+/* n * each for calloc/reallocarray. Factors of 2^32 or more are treated as a failing
+ * call (size 0): BPF has no 128-bit multiply for an exact overflow test. */
+static __always_inline __u64 checked_product(__u64 n, __u64 each) {
+  if ((n >> 32) || (each >> 32)) return 0;
+  return n * each;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size) { return alloc_enter(ctx, MG_FN_MALLOC, size, 0, 0, 0); }
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size) { return alloc_enter(ctx, MG_FN_VALLOC, size, 0, 0, 0); }
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 each) {
+  __u64 size = checked_product(n, each);
+  return alloc_enter(ctx, MG_FN_CALLOC, size, 0, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 old, __u64 size) { return alloc_enter(ctx, MG_FN_REALLOC, size, old, 0, 0); }
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 old, __u64 n, __u64 each) {
+  __u64 size = checked_product(n, each);
+  return alloc_enter(ctx, MG_FN_REALLOCARRAY, size, old, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size) {
+  return alloc_enter(ctx, MG_FN_POSIX_MEMALIGN, size, 0, memptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size) {
+  return alloc_enter(ctx, MG_FN_ALIGNED_ALLOC, size, 0, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags) {
+  /* Only private anonymous memory is heap-like; thread stacks (MAP_STACK) are accounted
+   * as stacks, file mappings as mapped files. */
+  int ignore = !(flags & MAP_ANONYMOUS_) || (flags & MAP_STACK_);
+  return alloc_enter(ctx, MG_FN_MMAP, len, 0, 0, ignore);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, __u64 ret) {
+  if (frozen) return 0;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct inflight* in = bpf_map_lookup_elem(&inflight, &tid);
+  if (!in) {
+    count(MG_CNT_UNMATCHED_RETURNS);
+    return 0;
+  }
+  if (PT_REGS_SP(ctx) != in->sp + 8) return 0; /* a nested call's return */
+  struct inflight call = *in;
+  bpf_map_delete_elem(&inflight, &tid);
+  if (call.ignore) return 0;
+
+  __u64 addr = ret;
+  if (call.fn == MG_FN_POSIX_MEMALIGN) {
+    addr = 0;
+    if (ret == 0 && call.memptr) bpf_probe_read_user(&addr, sizeof addr, (void*)call.memptr);
+  } else if (call.fn == MG_FN_MMAP && addr == (__u64)-1) {
+    addr = 0; /* MAP_FAILED */
+  }
+  /* realloc: the old block is gone once the call succeeded (or asked for 0 bytes). */
+  if (call.old_ptr && (addr || call.size == 0)) release(call.old_ptr, MG_FN_FREE);
+  if (!call.sampled || !addr) return 0;
+
+  count(MG_CNT_SAMPLED);
+  struct stackbuf* sb = bpf_map_lookup_elem(&inflight_stack, &tid);
+  struct memgap_event* e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_event), 0);
+  if (!e) {
+    count(MG_CNT_EVENTS_LOST);
+    return 0;
+  }
+  __u64 size = call.size;
+  if (bpf_map_update_elem(&live, &addr, &size, BPF_ANY) != 0) {
+    count(MG_CNT_LIVE_MAP_FULL);
+    bpf_ringbuf_discard(e, 0);
+    return 0;
+  }
+  e->kind = MG_EV_ALLOC;
+  e->fn = call.fn;
+  e->tid = tid;
+  e->ts_ns = bpf_ktime_get_ns();
+  e->addr = addr;
+  e->size = size;
+  e->nframes = 0;
+  if (sb) {
+    __u32 n = sb->nframes;
+    if (n > MEMGAP_MAX_FRAMES) n = MEMGAP_MAX_FRAMES;
+    e->nframes = n;
+    bpf_probe_read_kernel(e->frames, sizeof e->frames, sb->frames);
+    bpf_map_delete_elem(&inflight_stack, &tid);
+  } else {
+    count(MG_CNT_STACKS_LOST);
+  }
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr) {
+  if (frozen || !ptr) return 0;
+  count(MG_CNT_FREE_CALLS);
+  release(ptr, MG_FN_FREE);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) {
+  if (frozen || !addr) return 0;
+  count(MG_CNT_FREE_CALLS);
+  release(addr, MG_FN_MUNMAP);
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,2 @@
+// stage placeholder; replaced as the stage grows
+namespace memgap {}
