@@ -1,1 +1,34 @@
-int main() { return 0; }
+// memgap: where did a running process's memory go? All logic lives in lib/; this file
+// only wires the subcommands together and maps CLI11's outcomes to exit codes.
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+#include "command.h"
+#include "exit_codes.h"
+
+int main(int argc, char** argv) {
+  using namespace memgap::cli;
+  CLI::App app{"memgap: explain where a running process's memory went"};
+  app.set_version_flag("--version", std::string("memgap ") + MEMGAP_VERSION);
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Debug logging on stderr");
+  std::vector<std::pair<CLI::App*, Action>> commands;
+  auto add = [&](Action action) { commands.emplace_back(app.get_subcommands({}).back(), std::move(action)); };
+  add(add_attach_command(app));
+  add(add_diff_command(app));
+  add(add_run_command(app));
+  add(add_top_command(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_pattern("memgap: %l: %v");
+  for (auto& [sub, action] : commands)
+    if (sub->parsed()) return action();
+  return kExitUsage;
+}

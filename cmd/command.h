@@ -1,0 +1,27 @@
+// Each subcommand lives in its own file and registers itself on the CLI11 app; main()
+// runs whichever one the user picked. Commands stay thin: parse, call lib/, print, map
+// errors to exit codes.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "util/result.h"
+
+namespace memgap::cli {
+
+using Action = std::function<int()>;
+
+// Each returns the action to run when its subcommand was selected.
+Action add_attach_command(CLI::App& app);
+Action add_diff_command(CLI::App& app);
+Action add_run_command(CLI::App& app);
+Action add_top_command(CLI::App& app);
+
+// Prints "memgap: error: <message>" and "hint: <hint>" on stderr; returns kExitError.
+int report_error(const Error& error);
+
+// CLI11 validators for IEC sizes and durations, so bad values are usage errors (exit 2).
+extern const CLI::Validator kSizeValidator;
+extern const CLI::Validator kDurationValidator;
+
+}  // namespace memgap::cli

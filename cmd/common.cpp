@@ -1,0 +1,29 @@
+#include <cstdio>
+
+#include "command.h"
+#include "exit_codes.h"
+#include "util/units.h"
+
+namespace memgap::cli {
+
+int report_error(const Error& error) {
+  std::fprintf(stderr, "memgap: error: %s\n", error.message.c_str());
+  if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
+  return kExitError;
+}
+
+const CLI::Validator kSizeValidator(
+    [](std::string& s) -> std::string {
+      auto r = parse_size(s);
+      return r ? std::string{} : r.error().message + " (" + r.error().hint + ")";
+    },
+    "SIZE");
+
+const CLI::Validator kDurationValidator(
+    [](std::string& s) -> std::string {
+      auto r = parse_duration_ms(s);
+      return r ? std::string{} : r.error().message + " (" + r.error().hint + ")";
+    },
+    "DURATION");
+
+}  // namespace memgap::cli
