@@ -1,8 +1,110 @@
+// memgap attach PID: observe a running process for a window and report where its memory
+// went. Thin: parse, run the pipeline, print, map errors to exit codes.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
 #include "command.h"
 #include "exit_codes.h"
+#include "model/snapshot_json.h"
+#include "pipeline/attach_session.h"
+#include "report/table.h"
+#include "util/units.h"
+
 namespace memgap::cli {
-Action add_attach_command(CLI::App& app) {
-  app.add_subcommand("attach", "Attach to a running process");
-  return [] { return 0; };
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+// No SA_RESTART: the event poll must return at once so detaching starts immediately.
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
+
+struct AttachArgs {
+  int pid = 0;
+  int pid_option = 0;
+  std::string duration;
+  std::string interval;
+  std::string output;
+  std::string format = "text";
+  bool json = false;
+  std::string sample_bytes = "512KiB";
+  size_t top = 10;
+  bool no_probes = false;
+};
+
+void print_snapshot(const model::Snapshot& s, const AttachArgs& a, bool compact) {
+  if (a.format == "json") {
+    std::printf("%s\n", model::to_json(s, compact ? -1 : 2).c_str());
+  } else {
+    std::printf("%s", report::render_attach_report(s, a.top).c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Action add_attach_command(CLI::App& app) {
+  auto args = std::make_shared<AttachArgs>();
+  CLI::App* sub = app.add_subcommand("attach", "Attach to a running process and report its live heap by call site");
+  sub->add_option("PID", args->pid, "Process to attach to");
+  sub->add_option("-p,--pid", args->pid_option, "Process to attach to (alias of PID)");
+  sub->add_option("-d,--duration", args->duration, "Observation window (e.g. 30s); default: until Ctrl-C")
+      ->check(kDurationValidator);
+  sub->add_option("-i,--interval", args->interval, "Print a refreshed report every interval (e.g. 5s)")
+      ->check(kDurationValidator);
+  sub->add_option("-o,--output", args->output, "Write the snapshot (JSON) to FILE");
+  sub->add_option("-f,--format", args->format, "Output format on stdout")->check(CLI::IsMember({"text", "json"}));
+  sub->add_flag("--json", args->json, "Same as --format json");
+  sub->add_option("--sample-bytes", args->sample_bytes, "Mean bytes between samples; 1 tracks every allocation")
+      ->check(kSizeValidator);
+  sub->add_option("--top", args->top, "Sites to show")->check(CLI::PositiveNumber);
+  sub->add_flag("--no-probes", args->no_probes, "procfs and runtime state only: attach no probe");
+
+  return [args, sub]() -> int {
+    AttachArgs& a = *args;
+    if (a.json) a.format = "json";
+    if (a.pid_option) {
+      if (a.pid && a.pid != a.pid_option) {
+        std::fprintf(stderr, "memgap: error: two different PIDs given\n%s", sub->help().c_str());
+        return kExitUsage;
+      }
+      a.pid = a.pid_option;
+    }
+    if (a.pid <= 0) {
+      std::fprintf(stderr, "memgap: error: attach needs a PID (memgap attach PID)\n");
+      return kExitUsage;
+    }
+    pipeline::AttachOptions opt;
+    opt.pid = a.pid;
+    if (!a.duration.empty()) opt.duration_ms = *parse_duration_ms(a.duration);
+    if (!a.interval.empty()) opt.interval_ms = *parse_duration_ms(a.interval);
+    opt.sample_bytes = *parse_size(a.sample_bytes);
+    if (opt.sample_bytes == 0) opt.sample_bytes = 1;
+    opt.no_probes = a.no_probes;
+    opt.stop = &g_stop;
+    install_stop_handlers();
+    opt.on_attached = [](const model::Snapshot& s) {
+      std::fprintf(stderr, "Attached to PID %d (%s)%s. Ctrl-C to stop.\n", s.meta.pid, s.meta.exe.c_str(),
+                   s.meta.mode == "rss-only" ? " without probes" : "");
+    };
+    if (opt.interval_ms) opt.on_interval = [&a](const model::Snapshot& s) { print_snapshot(s, a, true); };
+
+    auto snap = pipeline::run_attach(opt);
+    if (!snap) return report_error(snap.error());
+    if (!a.output.empty()) {
+      if (auto st = model::write_snapshot_file(*snap, a.output); !st) return report_error(st.error());
+    }
+    print_snapshot(*snap, a, false);
+    return kExitOk;
+  };
+}
+
 }  // namespace memgap::cli

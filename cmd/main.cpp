@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"memgap: explain where a running process's memory went"};
   app.set_version_flag("--version", std::string("memgap ") + MEMGAP_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-v) also after the subcommand
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Debug logging on stderr");
   std::vector<std::pair<CLI::App*, Action>> commands;

@@ -1,0 +1,122 @@
+#include "collect/probe_plan.h"
+
+#include <map>
+#include <set>
+
+#include "collect/elf_symbols.h"
+
+namespace memgap::collect {
+namespace {
+
+struct EntryPoint {
+  const char* symbol;
+  Handler handler;
+  bool needs_return;
+};
+
+// The malloc family as glibc, jemalloc, tcmalloc and mimalloc all export it.
+const EntryPoint kAllocatorEntryPoints[] = {
+    {"malloc", Handler::Malloc, true},
+    {"calloc", Handler::Calloc, true},
+    {"realloc", Handler::Realloc, true},
+    {"reallocarray", Handler::ReallocArray, true},
+    {"posix_memalign", Handler::PosixMemalign, true},
+    {"aligned_alloc", Handler::AlignedAlloc, true},
+    {"memalign", Handler::AlignedAlloc, true},
+    {"valloc", Handler::Valloc, true},
+    {"pvalloc", Handler::Valloc, true},
+    {"free", Handler::Free, false},
+};
+
+const EntryPoint kMmapEntryPoints[] = {
+    {"mmap", Handler::Mmap, true},
+    {"mmap64", Handler::Mmap, true},
+    {"munmap", Handler::Munmap, false},
+};
+
+std::string basename_of(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+bool is_libc(const std::string& path) { return basename_of(path).rfind("libc.so", 0) == 0; }
+
+std::string allocator_name(const Module& m, const Target& t) {
+  std::string b = basename_of(m.path);
+  if (is_libc(m.path)) return "glibc";
+  if (b.find("jemalloc") != std::string::npos) return "jemalloc";
+  if (b.find("tcmalloc") != std::string::npos) return "tcmalloc";
+  if (b.find("mimalloc") != std::string::npos) return "mimalloc";
+  if (m.path == t.exe) return "static:" + b;
+  return b;
+}
+
+}  // namespace
+
+const char* handler_name(Handler h) {
+  switch (h) {
+    case Handler::Malloc: return "malloc";
+    case Handler::Calloc: return "calloc";
+    case Handler::Realloc: return "realloc";
+    case Handler::ReallocArray: return "reallocarray";
+    case Handler::PosixMemalign: return "posix_memalign";
+    case Handler::AlignedAlloc: return "aligned_alloc";
+    case Handler::Valloc: return "valloc";
+    case Handler::Mmap: return "mmap";
+    case Handler::Free: return "free";
+    case Handler::Munmap: return "munmap";
+  }
+  return "?";
+}
+
+Result<ProbePlan> plan_allocator_probes(const Target& target) {
+  // Load symbols of every module once; a module that cannot be read is skipped (it may
+  // be a data file mapped by the target), not fatal.
+  std::vector<std::pair<const Module*, ElfSymbols>> loaded;
+  for (const auto& m : target.modules) {
+    auto syms = ElfSymbols::load(m.host_path);
+    if (syms) loaded.emplace_back(&m, std::move(*syms));
+  }
+  const std::pair<const Module*, ElfSymbols>* alloc = nullptr;
+  const std::pair<const Module*, ElfSymbols>* libc = nullptr;
+  for (const auto& entry : loaded) {
+    bool defines_malloc = entry.second.defines("malloc") && entry.second.defines("free");
+    if (is_libc(entry.first->path) && !libc) libc = &entry;
+    if (!defines_malloc) continue;
+    // Interposition order: the executable, then any other allocator library, then libc.
+    int rank = entry.first->path == target.exe ? 0 : is_libc(entry.first->path) ? 2 : 1;
+    int best = !alloc ? 3 : alloc->first->path == target.exe ? 0 : is_libc(alloc->first->path) ? 2 : 1;
+    if (rank < best) alloc = &entry;
+  }
+  if (!alloc) {
+    bool go = !loaded.empty() && loaded.front().second.is_go();
+    return make_error("no malloc/free found in " + target.exe + " or its libraries",
+                      go ? "this is a Go program without libc; use 'memgap attach PID --no-probes'"
+                         : "memgap needs the allocator's symbols; a static, stripped binary cannot be probed");
+  }
+
+  ProbePlan plan;
+  plan.allocator = allocator_name(*alloc->first, target);
+  plan.allocator_module = alloc->first->path;
+  std::set<std::pair<std::string, uint64_t>> seen;
+  std::map<std::pair<std::string, uint64_t>, std::string> first_symbol;
+  auto add = [&](const std::pair<const Module*, ElfSymbols>& mod, const EntryPoint& ep) {
+    auto sym = mod.second.find(ep.symbol);
+    if (!sym) return;
+    auto key = std::make_pair(mod.first->path, sym->file_offset);
+    if (!seen.insert(key).second) {
+      plan.aliases_skipped.push_back(std::string(ep.symbol) + " = " + first_symbol[key]);
+      return;
+    }
+    first_symbol[key] = ep.symbol;
+    plan.probes.push_back(Probe{ep.symbol, mod.first->path, mod.first->host_path, sym->file_offset, ep.handler,
+                                ep.needs_return});
+  };
+  for (const auto& ep : kAllocatorEntryPoints) add(*alloc, ep);
+  // Anonymous mmap is how large or custom allocators get memory; it comes from libc.
+  const auto* mmap_mod = libc ? libc : alloc;
+  for (const auto& ep : kMmapEntryPoints) add(*mmap_mod, ep);
+  return plan;
+}
+
+}  // namespace memgap::collect

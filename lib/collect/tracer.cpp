@@ -1,0 +1,140 @@
+#include "collect/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "memgap.skel.h"
+
+namespace memgap::collect {
+namespace {
+
+int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, args);
+  std::string line(buf);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  spdlog::debug("libbpf: {}", line);
+  return 0;
+}
+
+bpf_program* program_for(memgap_bpf* skel, Handler h) {
+  switch (h) {
+    case Handler::Malloc: return skel->progs.malloc_enter;
+    case Handler::Calloc: return skel->progs.calloc_enter;
+    case Handler::Realloc: return skel->progs.realloc_enter;
+    case Handler::ReallocArray: return skel->progs.reallocarray_enter;
+    case Handler::PosixMemalign: return skel->progs.posix_memalign_enter;
+    case Handler::AlignedAlloc: return skel->progs.aligned_alloc_enter;
+    case Handler::Valloc: return skel->progs.valloc_enter;
+    case Handler::Mmap: return skel->progs.mmap_enter;
+    case Handler::Free: return skel->progs.free_enter;
+    case Handler::Munmap: return skel->progs.munmap_enter;
+  }
+  return nullptr;
+}
+
+Error bpf_error(const std::string& what, int err) {
+  err = err < 0 ? -err : err;
+  if (err == EPERM || err == EACCES)
+    return make_error(what + ": permission denied", "run as root or grant CAP_BPF,CAP_PERFMON");
+  return make_error(what + ": " + std::strerror(err), "run with -v for libbpf's messages");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHandler on_event) {
+  libbpf_set_print(libbpf_log);
+  // BPF memory is charged to the cgroup on this kernel; raising MEMLOCK is only needed on
+  // old kernels and fails without CAP_SYS_RESOURCE, which is fine.
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  if (setrlimit(RLIMIT_MEMLOCK, &unlimited) != 0) spdlog::debug("setrlimit(MEMLOCK) failed: {}", std::strerror(errno));
+
+  std::unique_ptr<Tracer> t(new Tracer());
+  t->on_event_ = std::move(on_event);
+  t->pid_ = config.pid;
+  t->skel_ = memgap_bpf::open();
+  if (!t->skel_) return bpf_error("cannot open BPF object", errno);
+  t->skel_->rodata->sample_bytes = config.sample_bytes;
+  for (int i = 0; i < MEMGAP_LOG_TABLE; ++i)
+    t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
+  bpf_map__set_max_entries(t->skel_->maps.live, config.max_live);
+  if (int err = memgap_bpf::load(t->skel_); err) return bpf_error("cannot load BPF programs", err);
+
+  auto cb = [](void* ctx, void* data, size_t size) -> int {
+    auto* self = static_cast<Tracer*>(ctx);
+    if (size >= offsetof(memgap_event, frames)) self->on_event_(*static_cast<const memgap_event*>(data), size);
+    return 0;
+  };
+  t->rb_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.events), cb, t.get(), nullptr);
+  if (!t->rb_) return bpf_error("cannot open the BPF ring buffer", errno);
+  return t;
+}
+
+Status Tracer::attach(const ProbePlan& plan) {
+  for (const auto& p : plan.probes) {
+    struct Want {
+      bpf_program* prog;
+      bool ret;
+    };
+    std::vector<Want> wants{{program_for(skel_, p.handler), false}};
+    if (p.needs_return) wants.push_back({skel_->progs.alloc_exit, true});
+    for (const auto& w : wants) {
+      bpf_link* link = bpf_program__attach_uprobe(w.prog, w.ret, pid_, p.binary_path.c_str(), p.file_offset);
+      if (!link) {
+        int err = errno;
+        detach();
+        return bpf_error("cannot attach " + std::string(w.ret ? "uretprobe" : "uprobe") + " to " + p.symbol + " in " +
+                             p.module,
+                         err);
+      }
+      links_.push_back(link);
+      spdlog::debug("attached {} {}+0x{:x} ({})", w.ret ? "uretprobe" : "uprobe", p.module, p.file_offset, p.symbol);
+    }
+  }
+  return Ok{};
+}
+
+int Tracer::poll(int timeout_ms) {
+  int n = ring_buffer__poll(rb_, timeout_ms);
+  return n < 0 ? 0 : n;
+}
+
+void Tracer::freeze() {
+  if (skel_ && skel_->bss) skel_->bss->frozen = 1;
+}
+
+void Tracer::detach() {
+  for (auto* l : links_) bpf_link__destroy(l);
+  links_.clear();
+}
+
+TracerCounters Tracer::counters() const {
+  TracerCounters out;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return out;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  int fd = bpf_map__fd(skel_->maps.counters);
+  for (uint32_t k = 0; k < MG_CNT_COUNT; ++k) {
+    if (bpf_map_lookup_elem(fd, &k, per_cpu.data()) != 0) continue;
+    for (auto v : per_cpu) out.values[k] += v;
+  }
+  return out;
+}
+
+Tracer::~Tracer() {
+  freeze();
+  detach();
+  if (rb_) ring_buffer__free(rb_);
+  if (skel_) memgap_bpf::destroy(skel_);
+}
+
+}  // namespace memgap::collect

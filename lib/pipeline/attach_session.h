@@ -1,0 +1,32 @@
+// One observation window of one process, end to end: inspect the target, plan and attach
+// probes, drain samples, record a series, stop on duration/signal/target exit (freeze,
+// read maps while the target lives, detach), symbolize, and build a ranked Snapshot.
+// Used by `memgap attach`; `run` and `top` reuse it.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "model/snapshot.h"
+#include "util/result.h"
+
+namespace memgap::pipeline {
+
+struct AttachOptions {
+  int pid = 0;
+  uint64_t duration_ms = 0;  // 0: until *stop
+  uint64_t interval_ms = 0;  // 0: no interim snapshots
+  uint64_t sample_bytes = 512 * 1024;
+  bool no_probes = false;
+  std::string command = "attach";
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler
+  // Called once probes are live (or at once with --no-probes): print "Attached to ...".
+  std::function<void(const model::Snapshot& meta_only)> on_attached;
+  // Called every interval_ms with the snapshot so far.
+  std::function<void(const model::Snapshot&)> on_interval;
+};
+
+Result<model::Snapshot> run_attach(const AttachOptions& options);
+
+}  // namespace memgap::pipeline

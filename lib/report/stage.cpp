@@ -1,2 +1,0 @@
-// stage placeholder; replaced as the stage grows
-namespace memgap {}

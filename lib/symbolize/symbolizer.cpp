@@ -1,0 +1,115 @@
+#include "symbolize/symbolizer.h"
+
+#include <cxxabi.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <set>
+
+namespace memgap::symbolize {
+namespace {
+
+std::string basename_of(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+char* debuginfo_path = nullptr;  // libdw's default: ":.debug:/usr/lib/debug" and build-id
+const Dwfl_Callbacks kCallbacks = {
+    dwfl_linux_proc_find_elf,
+    dwfl_standard_find_debuginfo,
+    nullptr,
+    &debuginfo_path,
+};
+
+}  // namespace
+
+std::string demangle(const std::string& name) {
+  if (name.rfind("_Z", 0) != 0) return name;
+  int status = 0;
+  char* out = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || !out) return name;
+  std::string s(out);
+  std::free(out);
+  return s;
+}
+
+struct Symbolizer::Impl {
+  Dwfl* dwfl = nullptr;
+  std::set<std::string> reported;  // module paths
+  std::vector<collect::Module> modules;
+  std::unordered_map<uint64_t, model::Frame> cache;
+};
+
+Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) { impl_->dwfl = dwfl_begin(&kCallbacks); }
+
+Symbolizer::~Symbolizer() {
+  if (impl_->dwfl) dwfl_end(impl_->dwfl);
+}
+
+void Symbolizer::add_modules(const std::vector<collect::Module>& modules) {
+  if (!impl_->dwfl) return;
+  bool any = false;
+  for (const auto& m : modules) {
+    if (impl_->reported.count(m.path)) continue;
+    impl_->reported.insert(m.path);
+    impl_->modules.push_back(m);
+    any = true;
+  }
+  if (!any) return;
+  // dwfl_report_begin_add keeps modules already reported.
+  dwfl_report_begin_add(impl_->dwfl);
+  for (const auto& m : impl_->modules) {
+    if (dwfl_addrmodule(impl_->dwfl, m.start)) continue;
+    // For ET_DYN the base is where vaddr 0 lands, i.e. the load bias; ET_EXEC ignores it.
+    Dwfl_Module* mod =
+        dwfl_report_elf(impl_->dwfl, basename_of(m.path).c_str(), m.host_path.c_str(), -1, m.bias, false);
+    if (!mod) spdlog::debug("libdw cannot report {}: {}", m.path, dwfl_errmsg(-1));
+  }
+  dwfl_report_end(impl_->dwfl, nullptr, nullptr);
+  impl_->cache.clear();
+}
+
+model::Frame Symbolizer::resolve(uint64_t address, bool return_address) {
+  auto cached = impl_->cache.find(address);
+  if (cached != impl_->cache.end()) return cached->second;
+  model::Frame f;
+  f.address = address;
+  f.function = "??";
+  Dwfl_Module* mod = impl_->dwfl ? dwfl_addrmodule(impl_->dwfl, address) : nullptr;
+  if (mod) {
+    const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    f.module = modname ? modname : "";
+    Dwarf_Addr lookup = return_address && address > 0 ? address - 1 : address;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char* name = dwfl_module_addrinfo(mod, lookup, &off, &sym, nullptr, nullptr, nullptr);
+    if (name) {
+      f.function = demangle(name);
+      f.offset = off + (address - lookup);
+    } else {
+      Dwarf_Addr start = 0;
+      dwfl_module_info(mod, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
+      f.offset = address - start;
+    }
+    if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
+      int lineno = 0;
+      const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+      if (file) f.file = file;
+      f.line = lineno;
+    }
+  }
+  impl_->cache.emplace(address, f);
+  return f;
+}
+
+std::vector<model::Frame> Symbolizer::resolve_stack(const std::vector<uint64_t>& pcs) {
+  std::vector<model::Frame> out;
+  out.reserve(pcs.size());
+  for (auto pc : pcs) out.push_back(resolve(pc, true));
+  return out;
+}
+
+}  // namespace memgap::symbolize
