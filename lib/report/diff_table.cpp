@@ -34,16 +34,21 @@ std::string row_line(const std::string& tag, const SiteDiff& d, const std::strin
   return line;
 }
 
-std::string describe(const DiffSides& sides, const std::string& name, const model::Snapshot* s) {
-  std::string out = printable(name);
+// "pid 4242  leak_fp  RSS 5.7MiB  …/snapshots/base.json", cut to `width` by eliding the
+// front of the path (its file name is the part that matters).
+std::string describe(const std::string& name, const model::Snapshot* s, size_t width) {
+  std::string details;
   if (s) {
-    if (s->meta.pid) out += "  pid " + std::to_string(s->meta.pid);
-    std::string who = !s->meta.comm.empty() ? s->meta.comm : s->meta.exe;
-    if (!who.empty()) out += "  " + printable(who);
-    if (s->gap.rss) out += "  RSS " + format_size(s->gap.rss);
+    if (s->meta.pid) details += "pid " + std::to_string(s->meta.pid) + "  ";
+    std::string who = printable(!s->meta.comm.empty() ? s->meta.comm : s->meta.exe);
+    if (who.size() > 24) who = "..." + who.substr(who.size() - 21);
+    if (!who.empty()) details += who + "  ";
+    if (s->gap.rss) details += "RSS " + format_size(s->gap.rss) + "  ";
   }
-  (void)sides;
-  return out;
+  std::string path = printable(name);
+  size_t room = width > details.size() + 8 ? width - details.size() : 8;
+  if (path.size() > room) path = "..." + path.substr(path.size() - (room - 3));
+  return details + path;
 }
 
 }  // namespace
@@ -57,8 +62,8 @@ std::string printable(const std::string& text) {
 
 std::string format_diff_text(const analyze::SnapshotDiff& diff, const DiffSides& sides) {
   std::string out;
-  out += "BASE  " + describe(sides, sides.base_name, sides.base) + "\n";
-  out += "NEW   " + describe(sides, sides.new_name, sides.now) + "\n\n";
+  out += "BASE  " + describe(sides.base_name, sides.base, kWidth - 6) + "\n";
+  out += "NEW   " + describe(sides.new_name, sides.now, kWidth - 6) + "\n\n";
 
   out += pad_right("", 5) + " " + pad_left("LIVE", 10) + " " + pad_left("OBJECTS", 10) + " " + pad_left("LIVE NOW", 10) +
          "  SITE\n";
