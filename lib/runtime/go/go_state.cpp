@@ -100,7 +100,9 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   impl->bias = img->pie() ? exe->start - img->base_vaddr() : 0;
 
   const ElfSection* text = img->section(".text");
-  auto pcbytes = img->section_bytes(".gopclntab");
+  // PIE builds keep the table in a relocated section of another name.
+  const char* pcname = img->section(".gopclntab") ? ".gopclntab" : ".data.rel.ro.gopclntab";
+  auto pcbytes = img->section_bytes(pcname);
   if (!pcbytes) return pcbytes.error();
   auto pcln = Pclntab::parse(std::move(*pcbytes), text ? text->addr : 0);
   if (!pcln) return pcln.error();
