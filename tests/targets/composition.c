@@ -6,7 +6,9 @@
 //   stacks THREADS threads, each touching STACK_KIB of its stack, blocked in a syscall
 //   anon   ANON_MIB anonymous private mmap, touched
 //   file   FILE_MIB file mapped and read (resident page cache mapped into us)
-// Usage: composition FILE LIVE_MIB FREE_MIB BIG_MIB THREADS STACK_KIB THREAD_LIVE_KIB ANON_MIB FILE_MIB
+//   maps   optional MAPS extra one-page anonymous mappings (never merged), to time
+//          the gap on a process with many mappings
+// Usage: composition FILE LIVE_MIB FREE_MIB BIG_MIB THREADS STACK_KIB THREAD_LIVE_KIB ANON_MIB FILE_MIB [MAPS]
 // Prints one JSON line with the truth, then "READY", then sleeps until killed.
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -49,7 +51,7 @@ static void fill_chunks(void** out, size_t n) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 10) {
+  if (argc != 10 && argc != 11) {
     fprintf(stderr, "usage: %s FILE LIVE_MIB FREE_MIB BIG_MIB THREADS STACK_KIB THREAD_LIVE_KIB ANON_MIB FILE_MIB\n", argv[0]);
     return 2;
   }
@@ -98,6 +100,14 @@ int main(int argc, char** argv) {
   memset(file, 0x42, file_mib << 20);
   sink[7] = file;
   close(fd);
+
+  // Alternating protections keep neighbouring pages from merging into one mapping.
+  size_t extra = argc == 11 ? strtoul(argv[10], 0, 10) : 0;
+  if (extra) {
+    char* area = mmap(NULL, extra * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (size_t i = 0; i < extra; i += 2) mprotect(area + i * 4096, 4096, PROT_READ | PROT_WRITE);
+    sink[0] = area;
+  }
 
   pthread_barrier_init(&ready, NULL, (unsigned)threads + 1);
   for (int i = 0; i < threads; ++i) {

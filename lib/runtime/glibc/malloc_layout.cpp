@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 namespace memgap::runtime::glibc {
 namespace {
@@ -136,6 +137,8 @@ std::map<std::string, Members> malloc_structs(Dwarf* dw) {
   return out;
 }
 
+Result<MallocLayout> load_uncached(const std::string& libc_path, const std::string& debug_path);
+
 }  // namespace
 
 Result<std::string> find_debug_file(const std::string& elf_path) {
@@ -151,6 +154,26 @@ Result<std::string> find_debug_file(const std::string& elf_path) {
 Result<MallocLayout> load_malloc_layout(const std::string& libc_path) {
   auto dbg = find_debug_file(libc_path);
   if (!dbg) return dbg.error();
+  // Scanning libc's DWARF takes tens of milliseconds; `top` asks every second. The
+  // debug file is named by build id, so a cached layout can never belong to another libc.
+  static std::mutex mu;
+  static std::map<std::string, MallocLayout> cache;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(*dbg + "\n" + libc_path);
+    if (it != cache.end()) return it->second;
+  }
+  auto fresh = load_uncached(libc_path, *dbg);
+  if (fresh) {
+    std::lock_guard<std::mutex> lock(mu);
+    cache[*dbg + "\n" + libc_path] = *fresh;
+  }
+  return fresh;
+}
+
+namespace {
+Result<MallocLayout> load_uncached(const std::string& libc_path, const std::string& debug_path) {
+  const std::string* dbg = &debug_path;
   MallocLayout L;
   L.debug_file = *dbg;
   {
@@ -197,5 +220,6 @@ Result<MallocLayout> load_malloc_layout(const std::string& libc_path) {
   if (pos != std::string::npos) L.safe_linking = std::atoi(libc_path.c_str() + pos + 7) >= 32;
   return L;
 }
+}  // namespace
 
 }  // namespace memgap::runtime::glibc
