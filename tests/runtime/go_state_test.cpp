@@ -1,10 +1,13 @@
 // Go runtime state read from outside, checked against the target's own runtime/metrics
 // read at the same moment (the target is paused, and its reads bracket memgap's).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "collect/proc_source.h"
 #include "pipeline/go_section.h"
@@ -201,3 +204,54 @@ TEST(GoPclntab, NamesAndLinesMatchSymbolTable) {
 }
 
 }  // namespace
+
+namespace {
+// A copy of `name` whose .go.buildinfo claims another Go version (same length).
+std::string with_version(const std::string& name, const std::string& from, const std::string& to) {
+  std::string out = "/tmp/memgap_go_patched_" + std::to_string(getpid()) + "_" + name;
+  std::ifstream in(target(name), std::ios::binary);
+  std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto img = ElfImage::open(target(name));
+  const ElfSection* bi = img ? img->section(".go.buildinfo") : nullptr;
+  if (!bi) return "";
+  auto at = bin.find(from, bi->offset);
+  if (at == std::string::npos || at > bi->offset + bi->size) return "";
+  bin.replace(at, to.size(), to);
+  std::ofstream(out, std::ios::binary) << bin;
+  chmod(out.c_str(), 0755);
+  return out;
+}
+}  // namespace
+
+TEST(GoRefusal, UnsupportedVersionIsRefusedNamingIt) {
+  for (const char* name : {"go_leaky", "go_leaky_stripped"}) {
+    auto img = ElfImage::open(target(name));
+    ASSERT_TRUE(img);
+    auto real = read_buildinfo_version(*img);
+    ASSERT_TRUE(real);
+    std::string fake = real->text;
+    fake[4] = '2';  // go1.19.x -> go1.29.x
+    std::string path = with_version(name, real->text, fake);
+    ASSERT_FALSE(path.empty());
+    {
+      gotest::GoProcess p(path);
+      ASSERT_EQ(p.line(), "ready");
+      collect::RealProcSource proc;
+      auto r = GoReader::open(p.pid(), proc);
+      ASSERT_FALSE(r) << name << " was read although it claims " << fake;
+      EXPECT_NE(r.error().message.find("Go version " + fake + " is not supported"), std::string::npos)
+          << r.error().message;
+    }
+    unlink(path.c_str());
+  }
+}
+
+TEST(GoRefusal, NonGoProcessIsNotGo) {
+  gotest::GoProcess p("/bin/cat");
+  usleep(100000);
+  collect::RealProcSource proc;
+  EXPECT_FALSE(is_go_process(p.pid(), proc));
+  auto r = GoReader::open(p.pid(), proc);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not a Go program"), std::string::npos) << r.error().message;
+}
