@@ -99,6 +99,14 @@ TEST_P(GoTarget, RuntimeFiguresMatchTheTargetsOwnMetrics) {
     EXPECT_EQ(g.stack[0].function, "runtime.gopark");
   }
   EXPECT_TRUE(found) << "no group of 137 goroutines";
+  // The main goroutine sits in read(2) on stdin: its stack is rebuilt from the saved
+  // pc/sp and the pcsp table (entersyscall saves no bp).
+  bool main_seen = false;
+  for (const auto& g : state->census.groups) {
+    if (g.start != "runtime.main") continue;
+    for (const auto& f : g.stack) main_seen |= f.function == "main.main";
+    EXPECT_TRUE(main_seen) << "main goroutine (" << g.wait_reason << ") stack misses main.main";
+  }
 }
 
 TEST_P(GoTarget, GapExplainsRss) {

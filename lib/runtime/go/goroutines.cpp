@@ -58,6 +58,13 @@ std::string GoSymbolizer::function(uint64_t pc) const {
   return fn ? fn->name : "??";
 }
 
+uint64_t GoSymbolizer::frame_pointer(uint64_t pc, uint64_t sp) const {
+  auto d = pcln_.sp_delta(pc - bias_ - 1);
+  // Go saves bp just below the return address of every function with a frame.
+  if (!d || *d < 16) return 0;
+  return sp + static_cast<uint64_t>(*d) - 8;
+}
+
 std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t bp, uint64_t lo,
                                 uint64_t hi) {
   std::vector<uint64_t> pcs;
@@ -122,6 +129,8 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     if (!a.have_regs && status != kGrunning) {
       a.pc = load_u64(*gb, l.g_sched_pc);
       a.bp = load_u64(*gb, l.g_sched_bp);
+      // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
+      if (status == kGsyscall) a.bp = sym.frame_pointer(a.pc, load_u64(*gb, l.g_sched_sp));
       a.lo = load_u64(*gb, l.g_stack_lo);
       a.hi = load_u64(*gb, l.g_stack_hi);
       a.have_regs = a.pc != 0;

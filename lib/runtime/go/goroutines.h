@@ -43,6 +43,9 @@ class GoSymbolizer {
   // `call_return`: pc is a return address, so its call instruction is at pc-1.
   GoFrame frame(uint64_t pc, bool call_return) const;
   std::string function(uint64_t pc) const;
+  // The frame pointer a function had at return address `pc` with stack pointer `sp`
+  // (where it saved its caller's bp), from the pcsp table; 0 when unknown.
+  uint64_t frame_pointer(uint64_t pc, uint64_t sp) const;
 
  private:
   const Pclntab& pcln_;

@@ -9,7 +9,7 @@ constexpr uint32_t kMagic118 = 0xfffffff0;  // go1.18, go1.19
 constexpr uint32_t kMagic120 = 0xfffffff1;  // go1.20 and later
 // _func field offsets (go1.18+): entryoff, nameoff, args, deferreturn, pcsp, pcfile,
 // pcln, npcdata, cuOffset.
-constexpr size_t kFuncNameOff = 4, kFuncPcfile = 20, kFuncPcln = 24, kFuncCuOffset = 32;
+constexpr size_t kFuncNameOff = 4, kFuncPcsp = 16, kFuncPcfile = 20, kFuncPcln = 24, kFuncCuOffset = 32;
 }  // namespace
 
 uint32_t Pclntab::u32(size_t off) const {
@@ -107,24 +107,37 @@ std::optional<int32_t> Pclntab::pcvalue(uint32_t tab_off, uint64_t entry, uint64
   }
 }
 
-std::optional<SourceLine> Pclntab::source(uint64_t pc) const {
-  if (nfunc_ == 0 || pc < text_start_) return std::nullopt;
+// Offset of the _func record of the function containing `pc`, and its entry.
+std::optional<size_t> Pclntab::func_record(uint64_t pc, uint64_t& entry) const {
   auto f = find(pc);
   if (!f) return std::nullopt;
-  // Locate the _func again by index to read its pcfile/pcln tables.
   uint64_t off = f->entry - text_start_;
   size_t lo = 0, hi = nfunc_;
   while (hi - lo > 1) {
     size_t mid = (lo + hi) / 2;
     if (u32(pcln_off_ + mid * 8) <= off) lo = mid; else hi = mid;
   }
-  size_t fn = pcln_off_ + u32(pcln_off_ + lo * 8 + 4);
-  auto fileno = pcvalue(u32(fn + kFuncPcfile), f->entry, pc);
-  auto line = pcvalue(u32(fn + kFuncPcln), f->entry, pc);
+  entry = f->entry;
+  return pcln_off_ + u32(pcln_off_ + lo * 8 + 4);
+}
+
+std::optional<SourceLine> Pclntab::source(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn) return std::nullopt;
+  auto fileno = pcvalue(u32(*fn + kFuncPcfile), entry, pc);
+  auto line = pcvalue(u32(*fn + kFuncPcln), entry, pc);
   if (!fileno || !line || *fileno < 0) return std::nullopt;
-  uint32_t fileoff = u32(cu_off_ + (size_t(u32(fn + kFuncCuOffset)) + *fileno) * 4);
+  uint32_t fileoff = u32(cu_off_ + (size_t(u32(*fn + kFuncCuOffset)) + *fileno) * 4);
   if (fileoff == 0xffffffff) return std::nullopt;
   return SourceLine{cstr(filetab_off_ + fileoff), *line};
+}
+
+std::optional<int32_t> Pclntab::sp_delta(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn) return std::nullopt;
+  return pcvalue(u32(*fn + kFuncPcsp), entry, pc);
 }
 
 }  // namespace memgap::runtime::go

@@ -37,9 +37,13 @@ class Pclntab {
   // File and line of `pc` inside its function (pc-1 for return addresses is the
   // caller's job).
   std::optional<SourceLine> source(uint64_t pc) const;
+  // Bytes between SP and the return address at `pc` (the pcsp table): what frame-pointer
+  // unwinding needs when only pc and sp were saved.
+  std::optional<int32_t> sp_delta(uint64_t pc) const;
 
  private:
   FuncRef func_at(size_t i) const;
+  std::optional<size_t> func_record(uint64_t pc, uint64_t& entry) const;
   uint32_t u32(size_t off) const;
   std::string cstr(size_t off) const;
   std::optional<int32_t> pcvalue(uint32_t tab_off, uint64_t entry, uint64_t pc) const;
