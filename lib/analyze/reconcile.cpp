@@ -24,14 +24,18 @@ model::GapCategory category(const char* name, uint64_t bytes, std::string source
 }
 
 // Why heap.profiled differs from RSS, in one sentence naming the largest reasons.
-std::string explain(const model::Gap& gap, const HeapObservation& obs) {
+// `heap_split` is false when heap.untracked holds the whole undivided heap.
+std::string explain(const model::Gap& gap, const HeapObservation& obs, bool heap_split) {
   std::vector<const model::GapCategory*> others;
   for (const auto& c : gap.categories)
     if (c.name != kHeapLive && c.bytes > 0) others.push_back(&c);
   std::sort(others.begin(), others.end(), [](auto* a, auto* b) { return a->bytes > b->bytes; });
-  auto phrase = [](const model::GapCategory& c) {
+  const char* untracked_what = !heap_split ? "heap not split into live and free"
+                               : obs.probes_ran ? "heap allocated before attach"
+                                                : "live heap per the allocator";
+  auto phrase = [untracked_what](const model::GapCategory& c) {
     std::string what = c.name == kHeapFree        ? "allocator free space and fragmentation"
-                       : c.name == kHeapUntracked ? "heap allocated before attach"
+                       : c.name == kHeapUntracked ? std::string(untracked_what)
                        : c.name == kStacksThreads ? "thread stacks"
                        : c.name == kAnonOther     ? "other anonymous memory"
                        : c.name == kFileMapped    ? "code and mapped files"
@@ -112,6 +116,7 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
 
   const uint64_t live = obs.probes_ran ? std::min(obs.live_tracked, heap) : 0;
   uint64_t untracked = 0;
+  bool heap_split = true;
   std::string untracked_source;
   if (st) {
     const uint64_t in_use = st->in_use + st->mmapped;
@@ -119,7 +124,11 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
     untracked_source = st->source + ": in-use " + format_size(in_use) + (obs.probes_ran ? " minus heap.live" : "");
   } else if (!obs.probes_ran) {
     untracked = heap;
-    untracked_source = "not split: allocator state unavailable, so all resident heap is counted here";
+    heap_split = false;
+    untracked_source = allocator == "glibc"
+                           ? "not split: glibc state unreadable (install libc6-dbg), so all resident heap is here"
+                           : "not split: " + allocator + " state not readable from outside, so all resident heap (" +
+                                 allocator + "'s anonymous mappings) is here";
   } else {
     untracked_source = "unknown without allocator state; pre-attach live heap is inside heap.free";
   }
@@ -144,7 +153,7 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
   uint64_t sum = 0;
   for (const auto& c : gap.categories) sum += c.bytes;
   gap.unexplained = static_cast<int64_t>(gap.rss) - static_cast<int64_t>(sum);
-  gap.explanation = explain(gap, obs);
+  gap.explanation = explain(gap, obs, heap_split);
   return gap;
 }
 
