@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace memgap::pipeline {
@@ -87,6 +88,30 @@ model::GoInfo to_model(const rg::GoState& s) {
   return g;
 }
 }  // namespace
+
+std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first,
+                                                      const model::GoInfo& last, uint64_t min_added,
+                                                      double min_ratio) {
+  auto key = [](const model::GoroutineGroup& g) {
+    return g.created_by + "\x1f" + g.start + "\x1f" + g.wait_reason;
+  };
+  std::map<std::string, uint64_t> before;
+  for (const auto& g : first.goroutine_groups) before[key(g)] += g.count;
+  std::vector<GoroutineGrowth> out;
+  for (const auto& g : last.goroutine_groups) {
+    uint64_t b = before.count(key(g)) ? before[key(g)] : 0;
+    if (g.count < b + min_added || double(g.count - b) < min_ratio * double(b)) continue;
+    GoroutineGrowth gr{g, b, {}};
+    gr.note = "goroutine leak suspect: " + std::to_string(b) + " -> " + std::to_string(g.count) +
+              " goroutines created by " + g.created_by + " (start " + g.start + ", " +
+              (g.wait_reason.empty() ? "no wait reason" : g.wait_reason) + ")";
+    out.push_back(std::move(gr));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.group.count - a.before > b.group.count - b.before;
+  });
+  return out;
+}
 
 GoSection build_go_section(const rg::GoState& s, const std::vector<MappingResidency>& maps, uint64_t rss) {
   GoSection out;

@@ -33,6 +33,19 @@ struct GoSection {
   uint64_t outside_arena_rss = 0;   // resident anonymous bytes attributed outside arenas
 };
 
+// A goroutine group that grew across the observation window: a leak suspect.
+struct GoroutineGrowth {
+  model::GoroutineGroup group;  // as seen at the end of the window
+  uint64_t before = 0;          // members at the start (0: the group is new)
+  std::string note;             // one line for meta.notes
+};
+
+// Groups (matched by creation site, start function and wait reason) that grew by at
+// least `min_added` goroutines and by at least `min_ratio` (0.2 = 20%) of their start.
+std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first,
+                                                      const model::GoInfo& last,
+                                                      uint64_t min_added = 5, double min_ratio = 0.2);
+
 GoSection build_go_section(const runtime::go::GoState& state,
                            const std::vector<MappingResidency>& mappings, uint64_t rss);
 

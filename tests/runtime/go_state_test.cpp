@@ -263,3 +263,25 @@ TEST(GoRefusal, NonGoProcessIsNotGo) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not a Go program"), std::string::npos) << r.error().message;
 }
+
+TEST(GoCensus, GroupGrowingAcrossTheWindowIsALeakSuspect) {
+  gotest::GoProcess p(target("go_leaky_stripped"));
+  ASSERT_EQ(p.line(), "ready");
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto first = reader->read();
+  ASSERT_EQ(p.command("spawn 25"), "spawned");
+  usleep(100000);
+  auto last = reader->read();
+  ASSERT_TRUE(first && last);
+  auto a = pipeline::build_go_section(*first, {}, 0).info;
+  auto b = pipeline::build_go_section(*last, {}, 0).info;
+  EXPECT_EQ(b.goroutines, a.goroutines + 25);
+  auto grown = pipeline::growing_goroutine_groups(a, b);
+  ASSERT_EQ(grown.size(), 1u);
+  EXPECT_EQ(grown[0].group.count, 25u);
+  EXPECT_EQ(grown[0].group.wait_reason, "select");
+  EXPECT_EQ(grown[0].group.created_by.rfind("main.spawnMore at main.go:", 0), 0u) << grown[0].group.created_by;
+  std::printf("%s\n", grown[0].note.c_str());
+}

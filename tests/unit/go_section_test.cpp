@@ -127,3 +127,29 @@ TEST(GoSection, ModelAndExplanation) {
   EXPECT_EQ(sec2.profiled, 2 * MiB);
   EXPECT_NE(sec2.explanation.find("pprof would show about 2.0MiB"), std::string::npos) << sec2.explanation;
 }
+
+TEST(GoSection, GrowingGroupsAreLeakSuspects) {
+  model::GoInfo a, b;
+  auto grp = [](uint64_t n, const char* site, const char* wait) {
+    model::GoroutineGroup g;
+    g.count = n;
+    g.created_by = site;
+    g.start = "main.worker";
+    g.wait_reason = wait;
+    return g;
+  };
+  a.goroutine_groups = {grp(137, "main.spawnWaiters at main.go:47", "chan receive"),
+                        grp(10, "main.serve at main.go:80", "IO wait")};
+  b.goroutine_groups = {grp(137, "main.spawnWaiters at main.go:47", "chan receive"),
+                        grp(12, "main.serve at main.go:80", "IO wait"),  // noise: +2
+                        grp(40, "main.spawnMore at main.go:60", "select")};
+  auto g = growing_goroutine_groups(a, b);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].group.created_by, "main.spawnMore at main.go:60");
+  EXPECT_EQ(g[0].before, 0u);
+  EXPECT_NE(g[0].note.find("0 -> 40"), std::string::npos) << g[0].note;
+  b.goroutine_groups[1].count = 30;  // +20 of 10: now a suspect too, ranked after +40
+  g = growing_goroutine_groups(a, b);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[1].group.created_by, "main.serve at main.go:80");
+}
