@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "analyze/reconcile.h"
+#include "collect/maps.h"
+#include "runtime/glibc/arena_reader.h"
 #include "pipeline/gap.h"
 #include "report/gap_table.h"
 
@@ -47,7 +49,7 @@ class Target {
     char line[512];
     while (out && fgets(line, sizeof line, out)) {
       std::string l = line;
-      if (l.starts_with("{")) truth_ = l;
+      if (l.starts_with("{")) truth_ += l;  // truth line, then the target's mallinfo2
       if (l.starts_with("READY")) { ready_ = true; break; }
     }
     if (out) fclose(out);
@@ -190,4 +192,26 @@ TEST(GapComposition, ProcessExitingMidwayIsAnErrorOrAGap) {
     EXPECT_FALSE(after.ok());
   }
   std::printf("  %d gaps, %d errors\n", gaps, errors);
+}
+
+// The arena walk must reproduce the target's own mallinfo2() exactly (the target is
+// idle after printing it): same arenas, same free bytes, same mmapped chunks.
+TEST(GapComposition, GlibcStateMatchesTargetsOwnMallinfo) {
+  if (!have_root()) GTEST_SKIP() << "needs root";
+  Target t(kArgs);
+  ASSERT_TRUE(t.ready());
+  collect::RealProcSource proc;
+  auto maps = collect::read_maps(proc, t.pid());
+  ASSERT_TRUE(maps.ok());
+  auto st = runtime::glibc::read_glibc_arenas(t.pid(), *maps);
+  ASSERT_TRUE(st.ok()) << st.error().message << " / " << st.error().hint;
+  EXPECT_EQ(st->arenas, 9);
+  EXPECT_EQ(st->system, t.truth("mi_arena"));
+  EXPECT_EQ(st->free, t.truth("mi_fordblks"));
+  EXPECT_EQ(st->in_use, t.truth("mi_uordblks"));
+  EXPECT_EQ(st->mmapped, t.truth("mi_hblkhd"));
+  EXPECT_EQ(st->mmapped_count, t.truth("mi_hblks"));
+  EXPECT_EQ(st->mmapped_chunks.size(), t.truth("mi_hblks"));
+  EXPECT_EQ(st->arena_heaps.size(), 8u);
+  EXPECT_FALSE(st->truncated);
 }
