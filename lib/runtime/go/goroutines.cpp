@@ -1,6 +1,7 @@
 #include "runtime/go/goroutines.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -51,6 +52,49 @@ GoFrame GoSymbolizer::frame(uint64_t pc, bool call_return) const {
     f.line = src->line;
   }
   return f;
+}
+
+std::vector<GoFrame> GoSymbolizer::frames(uint64_t pc) const {
+  std::vector<GoFrame> out;
+  uint64_t link = pc - bias_;
+  uint64_t tracepc = link - 1;
+  auto fn = pcln_.find(tracepc);
+  if (!fn) {
+    out.push_back(frame(pc, true));
+    return out;
+  }
+  auto ref = mem_ && gofunc_ ? pcln_.inline_ref(tracepc) : std::nullopt;
+  // runtime.traceback: while the pc is in inlined code, print the inlined function at
+  // the current position, then move to the call site (entry + parentPc) in its caller.
+  for (int depth = 0; ref && ref->index >= 0 && depth < 32; ++depth) {
+    constexpr uint64_t kInlinedCallSize = 20;  // go1.19 runtime.inlinedCall
+    uint8_t ic[kInlinedCallSize];
+    if (!mem_->read(gofunc_ + ref->tree_off + uint64_t(ref->index) * kInlinedCallSize, ic, sizeof ic)) break;
+    int32_t nameoff, parent_pc;
+    std::memcpy(&nameoff, ic + 12, 4);
+    std::memcpy(&parent_pc, ic + 16, 4);
+    GoFrame f;
+    f.pc = pc;
+    f.function = pcln_.name_at(nameoff);
+    f.offset = link - fn->entry;
+    if (auto src = pcln_.source(tracepc)) {
+      f.file = src->file;
+      f.line = src->line;
+    }
+    out.push_back(std::move(f));
+    tracepc = fn->entry + static_cast<uint64_t>(parent_pc);
+    ref = pcln_.inline_ref(tracepc);
+  }
+  GoFrame f;
+  f.pc = pc;
+  f.function = fn->name;
+  f.offset = link - fn->entry;
+  if (auto src = pcln_.source(tracepc)) {
+    f.file = src->file;
+    f.line = src->line;
+  }
+  out.push_back(std::move(f));
+  return out;
 }
 
 std::string GoSymbolizer::function(uint64_t pc) const {
@@ -119,7 +163,9 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     if (a.info.count++ == 0) {
       a.info.start = start;
       a.info.wait_reason = wait;
-      GoFrame site = sym.frame(gopc, true);
+      // The innermost frame at the go statement: the function whose code started it,
+      // even when that function was inlined into another.
+      GoFrame site = sym.frames(gopc).front();
       a.info.created_by = site.function;
       if (!site.file.empty())
         a.info.created_by += " at " + basename(site.file) + ":" + std::to_string(site.line);
@@ -139,12 +185,11 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
   for (auto& [key, a] : groups) {
     if (a.have_regs) {
       auto pcs = unwind_fp(mem, a.pc, a.bp, a.lo, a.hi);
-      for (size_t i = 0; i < pcs.size(); ++i) {
-        GoFrame f = sym.frame(pcs[i], true);
-        // A pc outside every Go function ends the walk: the saved bp was stale (a
-        // goroutine in a syscall saves pc and sp only) or the read was torn.
-        if (f.function == "??") break;
-        a.info.stack.push_back(std::move(f));
+      for (uint64_t pc : pcs) {
+        auto fs = sym.frames(pc);
+        // A pc outside every Go function ends the walk: a stale bp or a torn read.
+        if (fs.empty() || fs[0].function == "??") break;
+        for (auto& f : fs) a.info.stack.push_back(std::move(f));
       }
     }
     c.groups.push_back(std::move(a.info));

@@ -9,7 +9,9 @@ constexpr uint32_t kMagic118 = 0xfffffff0;  // go1.18, go1.19
 constexpr uint32_t kMagic120 = 0xfffffff1;  // go1.20 and later
 // _func field offsets (go1.18+): entryoff, nameoff, args, deferreturn, pcsp, pcfile,
 // pcln, npcdata, cuOffset.
-constexpr size_t kFuncNameOff = 4, kFuncPcsp = 16, kFuncPcfile = 20, kFuncPcln = 24, kFuncCuOffset = 32;
+constexpr size_t kFuncNameOff = 4, kFuncPcsp = 16, kFuncPcfile = 20, kFuncPcln = 24,
+                 kFuncNpcdata = 28, kFuncCuOffset = 32;
+constexpr uint32_t kPcdataInlTreeIndex = 2, kFuncdataInlTree = 3;
 }  // namespace
 
 uint32_t Pclntab::u32(size_t off) const {
@@ -32,6 +34,7 @@ Result<Pclntab> Pclntab::parse(std::vector<uint8_t> bytes, uint64_t text_addr) {
                       [&] { char b[16]; snprintf(b, sizeof b, "%x", magic); return std::string(b); }() +
                       ")", "memgap reads Go 1.18+ binaries");
   if (t.b_[7] != 8) return make_error(".gopclntab is not from a 64-bit binary");
+  t.func_header_ = magic == kMagic120 ? 44 : 40;
   t.nfunc_ = load_u64(t.b_, 8);
   t.text_start_ = load_u64(t.b_, 24);
   if (t.text_start_ == 0) t.text_start_ = text_addr;
@@ -138,6 +141,23 @@ std::optional<int32_t> Pclntab::sp_delta(uint64_t pc) const {
   auto fn = func_record(pc, entry);
   if (!fn) return std::nullopt;
   return pcvalue(u32(*fn + kFuncPcsp), entry, pc);
+}
+
+std::optional<Pclntab::InlineRef> Pclntab::inline_ref(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn || *fn + func_header_ > b_.size()) return std::nullopt;
+  uint32_t npcdata = u32(*fn + kFuncNpcdata);
+  uint8_t nfuncdata = b_[*fn + func_header_ - 1];  // nfuncdata is the header's last byte
+  if (npcdata <= kPcdataInlTreeIndex || nfuncdata <= kFuncdataInlTree) return std::nullopt;
+  uint32_t tree = u32(*fn + func_header_ + 4 * npcdata + 4 * kFuncdataInlTree);
+  if (tree == 0xffffffff) return std::nullopt;
+  auto ix = pcvalue(u32(*fn + func_header_ + 4 * kPcdataInlTreeIndex), entry, pc);
+  InlineRef r;
+  r.index = ix ? *ix : -1;
+  r.tree_off = tree;
+  r.entry = entry;
+  return r;
 }
 
 }  // namespace memgap::runtime::go
