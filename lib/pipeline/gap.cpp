@@ -1,5 +1,7 @@
 #include "pipeline/gap.h"
 
+#include <algorithm>
+
 #include "analyze/classify.h"
 #include "runtime/glibc/arena_reader.h"
 
@@ -21,8 +23,10 @@ std::optional<analyze::AllocatorState> glibc_state(int pid, const collect::Proce
   analyze::AllocatorState a;
   a.allocator = "glibc";
   a.source = st->source;
-  a.in_use = st->in_use;
-  a.free = st->free;
+  // Chunks in per-thread caches are free memory, though malloc counts them as in use.
+  const uint64_t cached = std::min(st->tcache_free, st->in_use);
+  a.in_use = st->in_use - cached;
+  a.free = st->free + cached;
   a.system = st->system;
   a.mmapped = st->mmapped;
   a.mmapped_count = st->mmapped_count;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "runtime/glibc/malloc_layout.h"
@@ -64,6 +65,26 @@ struct Walker {
       }
     }
     return total;
+  }
+
+  // Bytes parked in the tcache whose chunk is at p, if p holds one: chunk size matches
+  // and every non-empty bin has an entry. Bin i holds chunks of 32 + 16*i bytes.
+  void tcache_at(uint64_t p) {
+    if (!L.has_tcache || L.tcache_size > 4096 || chunk_size(p) != ((L.tcache_size + 8 + 15) & ~15ull)) return;
+    std::vector<unsigned char> buf(L.tcache_size);
+    if (!mem.read(p + 16, buf.data(), buf.size())) return;
+    const uint64_t bins = (L.tcache_size - L.tcache_entries) / 8;
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < bins; ++i) {
+      uint64_t count = 0;
+      std::memcpy(&count, &buf[L.tcache_counts + i * L.tcache_count_width], L.tcache_count_width);
+      uint64_t entry = 0;
+      std::memcpy(&entry, &buf[L.tcache_entries + i * 8], 8);
+      if ((count != 0) != (entry != 0) || count > 65535) return;  // not a tcache
+      bytes += count * (32 + 16 * i);
+    }
+    st.tcache_free += bytes;
+    ++st.tcaches;
   }
 
   // A thread arena's heaps: the one holding top, then each earlier one through prev.
@@ -153,18 +174,24 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
     }
     st.system += *sys;
     st.free += w.free_bytes(arena);
-    if (arena != main_arena) w.collect_heaps(arena);
+    if (arena != main_arena) {
+      w.collect_heaps(arena);
+      // The arena's creator allocated its tcache first, right after malloc_state.
+      w.tcache_at((arena + L.state_size + 15) & ~15ull);
+    }
     auto next = mem.u64(arena + L.next);
     arena = next ? *next : 0;
   }
   st.arenas = static_cast<int>(seen.size());
   st.in_use = st.system > st.free ? st.system - st.free : 0;
+  // The main thread's tcache is the first chunk of the brk heap.
+  if (auto sbrk = mem.u64(bias + L.mp + L.sbrk_base); sbrk && *sbrk) w.tcache_at((*sbrk + 15) & ~15ull);
   st.mmapped = mem.u64(bias + L.mp + L.mmapped_mem).value_or(0);
   // n_mmaps is an int in malloc_par.
   st.mmapped_count = mem.u64(bias + L.mp + L.n_mmaps).value_or(0) & 0xffffffffu;
   find_mmapped_chunks(maps, mem, st, st.arena_heaps);
-  st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") +
-              ") read with libc6-dbg DWARF";
+  st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") + ", " +
+              std::to_string(st.tcaches) + " tcache" + (st.tcaches == 1 ? "" : "s") + ") read with libc6-dbg DWARF";
   return st;
 }
 

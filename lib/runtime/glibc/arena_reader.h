@@ -26,6 +26,12 @@ struct ArenaState {
   uint64_t mmapped = 0;     // mp_.mmapped_mem
   uint64_t mmapped_count = 0;  // mp_.n_mmaps
   uint64_t free_chunks = 0;
+  // Chunks parked in per-thread caches (tcache). mallinfo counts them as in use; they
+  // are free memory. Found only for caches that are the first chunk of an arena (the
+  // thread that created the arena, and the main thread); threads sharing an arena
+  // keep theirs elsewhere.
+  uint64_t tcache_free = 0;
+  int tcaches = 0;
   bool truncated = false;   // a bin walk hit its limit or a torn pointer
   std::vector<Range> arena_heaps;
   std::vector<Range> mmapped_chunks;
