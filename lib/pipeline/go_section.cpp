@@ -189,7 +189,13 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
       {w_other, "other runtime memory"},
   };
   uint64_t go_total = w_objects + w_unused + w_free + w_stacks + w_osstacks + w_meta + w_other;
-  if (rss > go_total) parts.push_back({rss - go_total, "memory outside the Go runtime (binary, libc, cgo)"});
+  uint64_t file_rss = 0;
+  for (const auto& m : maps)
+    if (!m.path.empty() && m.path[0] == '/') file_rss += m.rss;
+  uint64_t outside = rss > go_total ? rss - go_total : 0;
+  uint64_t files = std::min(file_rss, outside);
+  parts.push_back({files, "mapped files (the binary, libraries, data files)"});
+  parts.push_back({outside - files, "other memory outside the Go runtime (C heap, thread stacks, .bss)"});
   std::stable_sort(parts.begin(), parts.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
   std::ostringstream e;
   if (rate > 0)
@@ -206,6 +212,12 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
   }
   if (!shown) e << "nothing else of note";
   e << ".";
+  // Go's own figures count mapped memory; say so when most of it was never touched.
+  double heap_accounted = accounted + metric(s, "/memory/classes/heap/released:bytes");
+  if (heap_accounted > 1.25 * double(arena_rss) && heap_accounted > 0)
+    e << " The runtime accounts " << iec(static_cast<uint64_t>(heap_accounted))
+      << " of heap address space, of which only " << iec(arena_rss)
+      << " is resident (pages never written or already returned).";
   out.explanation = e.str();
   return out;
 }
