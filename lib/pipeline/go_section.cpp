@@ -223,3 +223,33 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
 }
 
 }  // namespace memgap::pipeline
+
+namespace memgap::pipeline {
+
+std::vector<MappingResidency> residency_of(const std::vector<collect::SmapsEntry>& smaps) {
+  std::vector<MappingResidency> out;
+  out.reserve(smaps.size());
+  for (const auto& e : smaps) out.push_back({e.map.start, e.map.end, e.get("Rss"), e.map.path});
+  return out;
+}
+
+void merge_go_section(model::Gap& gap, const GoSection& go) {
+  uint64_t claim = go.arena_rss + go.outside_arena_rss;
+  for (const char* name : {"anon.other", "stacks.threads", "heap.free", "heap.untracked"}) {
+    for (auto& c : gap.categories) {
+      if (c.name != name || claim == 0) continue;
+      uint64_t t = std::min(c.bytes, claim);
+      c.bytes -= t;
+      claim -= t;
+    }
+  }
+  for (const auto& c : go.categories) gap.categories.push_back(c);
+  int64_t sum = 0;
+  for (const auto& c : gap.categories) sum += static_cast<int64_t>(c.bytes);
+  gap.unexplained = static_cast<int64_t>(gap.rss) - sum;
+  gap.profiled += go.profiled;
+  if (!go.explanation.empty())
+    gap.explanation = gap.explanation.empty() ? go.explanation : go.explanation + " " + gap.explanation;
+}
+
+}  // namespace memgap::pipeline

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/smaps.h"
 #include "model/snapshot.h"
 #include "runtime/go/go_state.h"
 
@@ -48,5 +49,17 @@ std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first
 
 GoSection build_go_section(const runtime::go::GoState& state,
                            const std::vector<MappingResidency>& mappings, uint64_t rss);
+
+// Adapter from the smaps parser in collect/.
+std::vector<MappingResidency> residency_of(const std::vector<collect::SmapsEntry>& smaps);
+
+// Folds the go.* rows into a gap computed without Go knowledge (pipeline::explain_rss):
+// the anonymous memory the Go categories explain is taken out of the rows that had
+// claimed it — anon.other first, then stacks.threads (Go threads run on g0 stacks
+// inside the heap arenas, which smaps-based stack detection claims), then heap.free
+// and heap.untracked — never out of heap.live, file.mapped or shmem. The go.* rows are
+// appended, unexplained is recomputed, and the Go explanation is set when the gap had
+// none of its own.
+void merge_go_section(model::Gap& gap, const GoSection& go);
 
 }  // namespace memgap::pipeline

@@ -12,12 +12,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "collect/proc_source.h"
+#include "collect/smaps.h"
+#include "pipeline/gap.h"
 #include "pipeline/go_section.h"
 #include "runtime/go/go_state.h"
 
@@ -180,6 +183,19 @@ TEST(GoPrometheus, GapExplainsRss) {
   for (const auto& c : sec.categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
   EXPECT_GE(unexplained, 0);
   EXPECT_LT(double(unexplained), 0.10 * double(rss));
+
+  // The same through the process gap (as `memgap attach --no-probes` builds it).
+  analyze::HeapObservation obs;
+  auto gap = pipeline::explain_rss(prom.pid(), proc, obs);
+  ASSERT_TRUE(gap) << gap.error().message;
+  auto sm = collect::read_smaps(proc, prom.pid());
+  ASSERT_TRUE(sm);
+  auto merged = pipeline::build_go_section(*state, pipeline::residency_of(*sm), gap->rss);
+  pipeline::merge_go_section(*gap, merged);
+  std::printf("prometheus merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", (unsigned long)gap->rss,
+              (long)gap->unexplained, 100.0 * double(gap->unexplained) / double(gap->rss));
+  for (const auto& c : gap->categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
+  EXPECT_LT(std::llabs(gap->unexplained), int64_t(0.10 * double(gap->rss)));
 }
 
 }  // namespace

@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include "collect/proc_source.h"
+#include "collect/smaps.h"
+#include "pipeline/gap.h"
 #include "pipeline/go_section.h"
 #include "runtime/go/elf_image.h"
 #include "runtime/go/globals.h"
@@ -291,4 +294,30 @@ TEST(GoCensus, GroupGrowingAcrossTheWindowIsALeakSuspect) {
   EXPECT_EQ(grown[0].group.wait_reason, "select");
   EXPECT_EQ(grown[0].group.created_by.rfind("main.spawnMore at main.go:", 0), 0u) << grown[0].group.created_by;
   std::printf("%s\n", grown[0].note.c_str());
+}
+
+// End to end as `memgap attach --no-probes` would do it: the gap without Go knowledge,
+// then the go.* rows merged in.
+TEST_P(GoTarget, MergedIntoTheProcessGap) {
+  gotest::GoProcess p(target(GetParam()));
+  ASSERT_EQ(p.line(), "ready");
+  usleep(2000000);  // ~6 MiB of map entries
+  collect::RealProcSource proc;
+  auto state = read_go_state(p.pid(), proc);
+  ASSERT_TRUE(state) << state.error().message;
+  auto smaps = collect::read_smaps(proc, p.pid());
+  ASSERT_TRUE(smaps);
+  analyze::HeapObservation obs;
+  auto gap = pipeline::explain_rss(p.pid(), proc, obs);
+  ASSERT_TRUE(gap) << gap.error().message;
+  auto sec = pipeline::build_go_section(*state, pipeline::residency_of(*smaps), gap->rss);
+  pipeline::merge_go_section(*gap, sec);
+  std::printf("[%s] merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", GetParam(), (unsigned long)gap->rss,
+              (long)gap->unexplained, 100.0 * double(gap->unexplained) / double(gap->rss));
+  for (const auto& c : gap->categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
+  EXPECT_LT(std::llabs(gap->unexplained), int64_t(0.10 * double(gap->rss)));
+  uint64_t go = 0;
+  for (const auto& c : gap->categories)
+    if (c.name.rfind("go.", 0) == 0) go += c.bytes;
+  EXPECT_GT(go, gap->rss / 2) << "a pure Go process is mostly Go memory";
 }

@@ -153,3 +153,32 @@ TEST(GoSection, GrowingGroupsAreLeakSuspects) {
   ASSERT_EQ(g.size(), 2u);
   EXPECT_EQ(g[1].group.created_by, "main.serve at main.go:80");
 }
+
+TEST(GoSection, MergeTakesGoMemoryOutOfAnonymousRowsOnly) {
+  model::Gap gap;
+  gap.rss = 10 * MiB;
+  gap.categories = {{"heap.live", 0, "", ""},         {"heap.untracked", 0, "", ""},
+                    {"heap.free", 1 * MiB, "", ""},   {"stacks.threads", 5 * MiB, "", ""},
+                    {"anon.other", 2 * MiB, "", ""},  {"file.mapped", 2 * MiB, "", ""},
+                    {"shmem", 0, "", ""}};
+  GoSection go;
+  go.arena_rss = 6 * MiB;
+  go.outside_arena_rss = 1 * MiB;
+  go.categories = {{"go.heap.objects", 5 * MiB, "", ""}, {"go.metadata", 2 * MiB, "", ""}};
+  go.profiled = 5 * MiB;
+  go.explanation = "Go says why.";
+  merge_go_section(gap, go);
+  auto get = [&](const std::string& n) {
+    for (const auto& c : gap.categories)
+      if (c.name == n) return c.bytes;
+    return uint64_t(-1);
+  };
+  EXPECT_EQ(get("anon.other"), 0u);           // 2 of 7 MiB
+  EXPECT_EQ(get("stacks.threads"), 0u);       // next 5
+  EXPECT_EQ(get("heap.free"), 1 * MiB);       // untouched: nothing left to claim
+  EXPECT_EQ(get("file.mapped"), 2 * MiB);
+  EXPECT_EQ(get("go.heap.objects"), 5 * MiB);
+  EXPECT_EQ(gap.unexplained, 0);              // 10 - (1 + 2 + 5 + 2)
+  EXPECT_EQ(gap.profiled, 5 * MiB);
+  EXPECT_EQ(gap.explanation, "Go says why.");
+}
