@@ -212,3 +212,23 @@ TEST(Diff, HugeValuesSaturateInsteadOfOverflowing) {
   EXPECT_GT(d.all[0].delta_live_bytes(), 0);
   EXPECT_GT(d.live_growth(), 0);
 }
+
+TEST(Diff, MinDeltaTreatsSamplingWobbleAsUnchanged) {
+  model::Snapshot a, b;
+  a.sites.push_back(site({frame("churn", "app", 0)}, 1 << 20, 2));
+  a.sites.push_back(site({frame("leak", "app", 0)}, 1 << 20, 2));
+  a.sites.push_back(site({frame("gone", "app", 0)}, 100, 1));
+  b.sites.push_back(site({frame("churn", "app", 0)}, (1 << 20) - 300000, 1));  // one sample less
+  b.sites.push_back(site({frame("leak", "app", 0)}, 8 << 20, 16));
+  b.sites.push_back(site({frame("tiny", "app", 0)}, 100, 1));
+  analyze::DiffOptions opt;
+  opt.min_delta_bytes = 512 * 1024;
+  auto d = analyze::diff_snapshots(a, b, opt);
+  ASSERT_EQ(d.shown.size(), 3u);  // leak, tiny [NEW], gone [DEL]; churn hidden
+  EXPECT_EQ(leaf(d.shown[0]), "leak");
+  for (const auto& r : d.shown) EXPECT_NE(leaf(r), "churn");
+  EXPECT_EQ(d.unchanged_hidden, 1u);
+  EXPECT_EQ(d.total.delta_live_bytes(), (7 << 20) - 300000);  // TOTAL is never thresholded
+  opt.min_delta_bytes = 0;
+  EXPECT_EQ(analyze::diff_snapshots(a, b, opt).shown.size(), 4u);
+}
