@@ -214,6 +214,7 @@ TEST(GapComposition, GlibcStateMatchesTargetsOwnMallinfo) {
   EXPECT_EQ(st->mmapped_chunks.size(), t.truth("mi_hblks"));
   EXPECT_EQ(st->arena_heaps.size(), 8u);
   EXPECT_FALSE(st->truncated);
+  EXPECT_TRUE(st->linear);  // heaps walked chunk by chunk, not via bin lists
   // Each thread created its own arena, so every thread's tcache is found (main + 8).
   EXPECT_EQ(st->tcaches, 9);
   EXPECT_EQ(st->tcache_free, t.truth("tcache"));

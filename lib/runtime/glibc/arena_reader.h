@@ -32,7 +32,8 @@ struct ArenaState {
   // keep theirs elsewhere.
   uint64_t tcache_free = 0;
   int tcaches = 0;
-  bool truncated = false;   // a bin walk hit its limit or a torn pointer
+  bool truncated = false;
+  bool linear = true;       // heaps walked chunk by chunk (false: some via bin lists)   // a bin walk hit its limit or a torn pointer
   std::vector<Range> arena_heaps;
   std::vector<Range> mmapped_chunks;
 };

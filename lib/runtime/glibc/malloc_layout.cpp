@@ -220,6 +220,8 @@ Result<MallocLayout> load_uncached(const std::string& libc_path, const std::stri
   need("_heap_info", "size", L.heap_size);
   need("_heap_info", "prev", L.heap_prev);
   need("malloc_state", "__size", L.state_size);
+  need("malloc_state", "flags", L.flags);
+  need("_heap_info", "__size", L.heap_info_size);
   L.has_tcache = need("tcache_perthread_struct", "__size", L.tcache_size) &&
                  need("tcache_perthread_struct", "counts", L.tcache_counts) &&
                  need("tcache_perthread_struct", "entries", L.tcache_entries);
