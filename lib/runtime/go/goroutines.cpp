@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 namespace memgap::runtime::go {
 
@@ -142,15 +143,24 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
   std::map<std::tuple<uint64_t, uint64_t, std::string>, Acc> groups;
   Census c;
   const uint64_t gsize = l.g_read_size();
-  for (uint64_t i = 0; i < *len; ++i) {
-    uint64_t gp = load_u64(*gptrs, i * 8);
-    if (!gp) continue;
-    auto gb = mem.bytes(gp, gsize);
-    if (!gb) continue;  // freed between reads: the census is a moving snapshot
+  std::vector<uint64_t> gps;
+  gps.reserve(*len);
+  for (uint64_t i = 0; i < *len; ++i)
+    if (uint64_t gp = load_u64(*gptrs, i * 8)) gps.push_back(gp);
+  std::vector<uint8_t> all(gps.size() * gsize);
+  auto ok = mem.read_many(gps, gsize, all.data());
+  std::vector<uint8_t> g(gsize);
+  std::unordered_map<uint64_t, std::string> start_names;  // thousands of goroutines share a few
+  const std::vector<uint8_t>* gb = &g;
+  for (size_t i = 0; i < gps.size(); ++i) {
+    if (!ok[i]) continue;  // freed between reads: the census is a moving snapshot
+    std::copy(all.begin() + i * gsize, all.begin() + (i + 1) * gsize, g.begin());
     uint32_t status = load_u32(*gb, l.g_atomicstatus) & ~kGscan;
     if (status == kGdead || status == kGidle) continue;
     uint64_t startpc = load_u64(*gb, l.g_startpc);
-    std::string start = sym.function(startpc);
+    auto cached = start_names.find(startpc);
+    if (cached == start_names.end()) cached = start_names.emplace(startpc, sym.function(startpc)).first;
+    const std::string& start = cached->second;
     if (is_system(start)) {
       ++c.system_goroutines;
       continue;
