@@ -232,3 +232,22 @@ TEST(Diff, MinDeltaTreatsSamplingWobbleAsUnchanged) {
   opt.min_delta_bytes = 0;
   EXPECT_EQ(analyze::diff_snapshots(a, b, opt).shown.size(), 4u);
 }
+
+// Snapshots written by a real `memgap attach --sample-bytes 1 -o` of tests/targets/leak_fp
+// (window 1: one workload; window 2: two). Keeps the reader and the writer in step.
+TEST(Diff, RealAttachSnapshotsOfLeakFp) {
+  auto a = load("attach_leak_fp_go1.json"), b = load("attach_leak_fp_go2.json");
+  ASSERT_FALSE(a.sites.empty());
+  auto self = analyze::diff_snapshots(a, a);
+  EXPECT_FALSE(self.changed);
+  auto d = analyze::diff_snapshots(a, b);
+  const analyze::SiteDiff* leak = nullptr;
+  for (const auto& r : d.shown)
+    if (leaf(r) == "leak_site") leak = &r;
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->status, RowStatus::kGrew);
+  EXPECT_EQ(leak->delta_live_objects(), 23);
+  EXPECT_EQ(leak->delta_live_bytes(), 23 * 4096);
+  for (const auto& r : d.shown) EXPECT_NE(r.status, RowStatus::kSame);
+  EXPECT_GT(d.live_growth(), 0);
+}
