@@ -68,6 +68,7 @@ struct HeapObservation {
   bool probes_ran = false;
   uint64_t live_tracked = 0;       // live bytes seen by probes (extrapolated), all kinds
   uint64_t live_tracked_mmap = 0;  // the part of live_tracked in chunks with their own mmap
+  uint64_t live_tracked_objects = 0;  // live allocations behind live_tracked (0 = unknown)
   std::vector<AddressRange> tracked_mmaps;  // those chunks' ranges, when known
   std::string live_source = "allocator probes";  // e.g. "uprobes, sampled every 512KiB"
   std::optional<AllocatorState> allocator;

@@ -8,6 +8,10 @@
 namespace memgap::analyze {
 namespace {
 
+// Mean per-chunk cost beyond the requested size in glibc: an 8-byte header plus
+// rounding to 16 (7.5 on average for uniformly spread sizes).
+constexpr uint64_t kChunkOverhead = 16;
+
 const char* meaning_of(const std::string& name) {
   if (name == kHeapLive) return "live allocations seen by the probes (extrapolated from samples)";
   if (name == kHeapFree) return "resident allocator memory not in live allocations: free lists, fragmentation, per-thread caches";
@@ -119,9 +123,15 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
   bool heap_split = true;
   std::string untracked_source;
   if (st) {
-    const uint64_t in_use = st->in_use + st->mmapped;
+    // The allocator counts whole chunks; probes count requested bytes. The difference
+    // (header + rounding, ~16 B a chunk on glibc) is allocator overhead, not live data.
+    const uint64_t overhead = obs.probes_ran ? obs.live_tracked_objects * kChunkOverhead : 0;
+    const uint64_t in_use_all = st->in_use + st->mmapped;
+    const uint64_t in_use = in_use_all > overhead ? in_use_all - overhead : 0;
     untracked = in_use > live ? std::min(in_use - live, heap - live) : 0;
-    untracked_source = st->source + ": in-use " + format_size(in_use) + (obs.probes_ran ? " minus heap.live" : "");
+    untracked_source = st->source + ": in-use " + format_size(in_use_all) +
+                       (overhead ? " minus ~" + format_size(overhead) + " chunk overhead" : "") +
+                       (obs.probes_ran ? " minus heap.live" : "");
   } else if (!obs.probes_ran) {
     untracked = heap;
     heap_split = false;

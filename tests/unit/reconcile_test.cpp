@@ -157,6 +157,24 @@ TEST(Reconcile, AllocatorStateSplitsUntrackedFromFree) {
   expect_balanced(g);
 }
 
+TEST(Reconcile, ChunkOverheadOfTrackedObjectsIsNotUntracked) {
+  ProcessView v = sample_view();
+  HeapObservation obs;
+  obs.probes_ran = true;
+  obs.live_tracked = 5 * MiB;
+  obs.live_tracked_objects = 65536;  // 1 MiB of headers at 16 B each
+  AllocatorState st;
+  st.allocator = "glibc";
+  st.source = "test state";
+  st.in_use = 6 * MiB;
+  obs.allocator = st;
+  auto g = reconcile(v, obs);
+  EXPECT_EQ(cat(g, kHeapUntracked).bytes, 0u);
+  EXPECT_EQ(cat(g, kHeapLive).bytes, 5 * MiB);
+  EXPECT_NE(cat(g, kHeapUntracked).source.find("chunk overhead"), std::string::npos);
+  expect_balanced(g);
+}
+
 TEST(Reconcile, NoProbesNoStateCountsHeapAsUntracked) {
   ProcessView v = sample_view();
   auto g = reconcile(v, HeapObservation{});
