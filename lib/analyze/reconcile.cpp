@@ -1,6 +1,7 @@
 #include "analyze/reconcile.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "util/units.h"
@@ -96,6 +97,22 @@ Residency measure(const ProcessView& view, const std::vector<ClassifiedRegion>& 
   return r;
 }
 
+std::vector<FileResidency> file_breakdown(const ProcessView& view, const std::vector<ClassifiedRegion>& regions) {
+  std::map<std::string, FileResidency> by_path;
+  for (const auto& c : regions) {
+    if (c.kind != RegionKind::Module && c.kind != RegionKind::MappedFile) continue;
+    const Region& r = view.regions[c.index];
+    auto& f = by_path[r.path];
+    f.path = r.path;
+    f.rss += r.rss;
+    f.module = c.kind == RegionKind::Module;
+  }
+  std::vector<FileResidency> out;
+  for (auto& [_, f] : by_path) out.push_back(std::move(f));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.rss > b.rss; });
+  return out;
+}
+
 model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
   const auto classes = classify(view, obs);
   Residency res = measure(view, classes);
@@ -155,9 +172,14 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
                                     "smaps: [stack] + " + std::to_string(res.thread_stacks) + " thread stacks of " +
                                         std::to_string(view.threads.size()) + " threads"));
   gap.categories.push_back(category(kAnonOther, res.anon_other, "smaps: private anonymous mappings not claimed above"));
+  std::string largest;
+  if (auto files = file_breakdown(view, classes); !files.empty() && files[0].rss > 0) {
+    const std::string& p = files[0].path;
+    largest = " (largest " + p.substr(p.rfind('/') + 1) + " " + format_size(files[0].rss) + ")";
+  }
   gap.categories.push_back(category(kFileMapped, res.modules + res.mapped_files + res.kernel,
                                     "smaps: modules " + format_size(res.modules) + ", mapped files " +
-                                        format_size(res.mapped_files)));
+                                        format_size(res.mapped_files) + largest));
   gap.categories.push_back(category(kShmem, res.shmem, "smaps: shared anonymous, memfd, SysV, /dev/shm mappings"));
 
   uint64_t sum = 0;

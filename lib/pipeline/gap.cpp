@@ -77,7 +77,9 @@ Result<GapReport> explain_rss_report(int pid, const collect::ProcSource& proc, c
   if (!o.allocator && opts.read_allocator_state && live && rep.allocator == "glibc")
     o.allocator = glibc_state(pid, *pm, rep.notes);
   rep.gap = analyze::reconcile(view, o);
-  rep.residency = analyze::measure(view, analyze::classify(view, o));
+  const auto classes = analyze::classify(view, o);
+  rep.residency = analyze::measure(view, classes);
+  rep.files = analyze::file_breakdown(view, classes);
   return rep;
 }
 

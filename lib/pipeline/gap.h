@@ -24,6 +24,7 @@ struct GapReport {
   model::Gap gap;
   model::Memory memory;            // smaps_rollup, for Snapshot::memory
   analyze::Residency residency;    // per-kind residency behind the categories
+  std::vector<analyze::FileResidency> files;  // what file.mapped is made of, largest first
   std::string allocator;           // "glibc", "jemalloc", "none"
   std::vector<std::string> notes;  // degraded inputs (no debug info, no rollup, ...)
 };

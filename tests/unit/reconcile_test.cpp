@@ -136,6 +136,18 @@ TEST(Reconcile, WithProbesAndNoAllocatorState) {
   EXPECT_NE(g.explanation.find("heap profile shows 10.0MiB"), std::string::npos) << g.explanation;
 }
 
+TEST(Reconcile, FileBreakdownNamesTheLargestFile) {
+  ProcessView v = sample_view();
+  auto files = file_breakdown(v, classify(v, HeapObservation{}));
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].path, "/data/file.bin");
+  EXPECT_FALSE(files[0].module);
+  EXPECT_EQ(files[1].rss, 1 * MiB + 16 * KiB);  // libc: text + data
+  EXPECT_TRUE(files[1].module);
+  auto g = reconcile(v, HeapObservation{});
+  EXPECT_NE(cat(g, kFileMapped).source.find("largest file.bin 10.0MiB"), std::string::npos) << cat(g, kFileMapped).source;
+}
+
 TEST(Reconcile, AllocatorStateSplitsUntrackedFromFree) {
   ProcessView v = sample_view();
   HeapObservation obs;
