@@ -283,3 +283,25 @@ TEST(Reconcile, ProcessThatExitedMidwayStillReconciles) {
   ASSERT_FALSE(gone.ok());
   EXPECT_FALSE(gone.error().hint.empty());
 }
+
+// Recorded redis-server (jemalloc): its anonymous mappings are the allocator's, so the
+// heap memgap finds must be close to what redis itself reports as allocator_resident.
+TEST(Reconcile, RecordedRedisHeapMatchesItsOwnFigures) {
+  std::ifstream in(std::string(MEMGAP_TEST_DATA) + "/proc/4245.redis-info.txt");
+  std::string line;
+  uint64_t resident = 0;
+  while (std::getline(in, line))
+    if (line.starts_with("allocator_resident:")) resident = std::stoull(line.substr(19));
+  ASSERT_GT(resident, 0u);
+  collect::DirProcSource proc(std::string(MEMGAP_TEST_DATA) + "/proc");
+  auto rep = pipeline::explain_rss_report(4245, proc, HeapObservation{});
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  EXPECT_EQ(rep->allocator, "jemalloc");
+  const auto& g = rep->gap;
+  uint64_t heap = cat(g, kHeapLive).bytes + cat(g, kHeapUntracked).bytes + cat(g, kHeapFree).bytes;
+  EXPECT_NEAR(static_cast<double>(heap), static_cast<double>(resident), resident * 0.15);
+  EXPECT_NE(cat(g, kHeapUntracked).source.find("jemalloc"), std::string::npos);
+  EXPECT_EQ(rep->residency.thread_stacks, 4);  // bio threads + jemalloc's background thread
+  EXPECT_LT(std::abs(g.unexplained) + static_cast<int64_t>(cat(g, kAnonOther).bytes), static_cast<int64_t>(g.rss * 15 / 100));
+  expect_balanced(g);
+}
