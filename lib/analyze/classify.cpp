@@ -145,7 +145,10 @@ std::vector<ClassifiedRegion> classify(const ProcessView& view, const HeapObserv
     for (size_t i = 1; i < regs.size(); ++i) {
       const Region& g = regs[i - 1];
       const Region& r = regs[i];
-      if (out[i].kind != RegionKind::AnonOther || !r.writable() || !r.path.empty()) continue;
+      // In a jemalloc process unclaimed anonymous memory was presumed allocator heap;
+      // a guard-shaped region is still a stack.
+      const bool unclaimed = out[i].kind == RegionKind::AnonOther || out[i].kind == RegionKind::AllocatorHeap;
+      if (!unclaimed || !r.writable() || !r.path.empty()) continue;
       if (g.no_access() && g.path.empty() && g.end == r.start && g.size() <= (1u << 20) && r.size() <= (64ull << 20)) cand.push_back(i);
     }
     std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) { return regs[a].rss > regs[b].rss; });

@@ -112,6 +112,10 @@ TEST(Classify, JemallocProcessAnonIsAllocatorHeap) {
   EXPECT_EQ(detect_allocator(v, HeapObservation{}), "jemalloc");
   EXPECT_EQ(c[8].kind, RegionKind::AllocatorHeap);
   EXPECT_EQ(c[6].kind, RegionKind::ThreadStack);  // stacks still win
+  v.threads = {{100, 0}, {101, 0}};                 // even when found by their guard
+  c = classify(v, HeapObservation{});
+  EXPECT_EQ(c[6].kind, RegionKind::ThreadStack);
+  EXPECT_EQ(c[8].kind, RegionKind::AllocatorHeap);
 }
 
 TEST(Reconcile, WithProbesAndNoAllocatorState) {
