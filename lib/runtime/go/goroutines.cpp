@@ -126,6 +126,27 @@ std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t b
   return pcs;
 }
 
+namespace {
+// The stack of a parked goroutine from its g: saved registers, then frame pointers.
+// Every saved pc (mcall, entersyscall, preemption) is a return address.
+std::vector<GoFrame> stack_of(const RemoteMemory& mem, const GoLayout& l, const GoSymbolizer& sym,
+                              const std::vector<uint8_t>& g) {
+  std::vector<GoFrame> out;
+  uint32_t status = load_u32(g, l.g_atomicstatus) & ~kGscan;
+  uint64_t pc = load_u64(g, l.g_sched_pc), bp = load_u64(g, l.g_sched_bp);
+  // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
+  if (status == kGsyscall) bp = sym.frame_pointer(pc, load_u64(g, l.g_sched_sp));
+  if (status == kGrunning || !pc) return out;
+  for (uint64_t ret : unwind_fp(mem, pc, bp, load_u64(g, l.g_stack_lo), load_u64(g, l.g_stack_hi))) {
+    auto fs = sym.frames(ret);
+    // A pc outside every Go function ends the walk: a stale bp or a torn read.
+    if (fs.empty() || fs[0].function == "??") break;
+    for (auto& f : fs) out.push_back(std::move(f));
+  }
+  return out;
+}
+}  // namespace
+
 Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const GoLayout& l,
                            const GoSymbolizer& sym) {
   auto len = mem.u64(glob.allglen);
@@ -137,8 +158,8 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
 
   struct Acc {
     GoroutineGroupInfo info;
-    uint64_t pc = 0, bp = 0, lo = 0, hi = 0;
-    bool have_regs = false;
+    uint64_t gp = 0;  // a parked member whose stack represents the group
+    std::vector<uint8_t> g;
   };
   std::map<std::tuple<uint64_t, uint64_t, std::string>, Acc> groups;
   Census c;
@@ -151,7 +172,7 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
   auto ok = mem.read_many(gps, gsize, all.data());
   std::vector<uint8_t> g(gsize);
   std::unordered_map<uint64_t, std::string> start_names;  // thousands of goroutines share a few
-  const std::vector<uint8_t>* gb = &g;
+  const std::vector<uint8_t>* gb = &g;  // the member being counted
   for (size_t i = 0; i < gps.size(); ++i) {
     if (!ok[i]) continue;  // freed between reads: the census is a moving snapshot
     std::copy(all.begin() + i * gsize, all.begin() + (i + 1) * gsize, g.begin());
@@ -181,26 +202,25 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
         a.info.created_by += " at " + basename(site.file) + ":" + std::to_string(site.line);
     }
     // A running goroutine's saved registers are stale; take the stack of a parked one.
-    // Every saved pc (mcall, entersyscall, preemption) is a return address: look up pc-1.
-    if (!a.have_regs && status != kGrunning) {
-      a.pc = load_u64(*gb, l.g_sched_pc);
-      a.bp = load_u64(*gb, l.g_sched_bp);
-      // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
-      if (status == kGsyscall) a.bp = sym.frame_pointer(a.pc, load_u64(*gb, l.g_sched_sp));
-      a.lo = load_u64(*gb, l.g_stack_lo);
-      a.hi = load_u64(*gb, l.g_stack_hi);
-      a.have_regs = a.pc != 0;
+    if (!a.gp && status != kGrunning) {
+      a.gp = gps[i];
+      a.g = g;
     }
   }
   for (auto& [key, a] : groups) {
-    if (a.have_regs) {
-      auto pcs = unwind_fp(mem, a.pc, a.bp, a.lo, a.hi);
-      for (uint64_t pc : pcs) {
-        auto fs = sym.frames(pc);
-        // A pc outside every Go function ends the walk: a stale bp or a torn read.
-        if (fs.empty() || fs[0].function == "??") break;
-        for (auto& f : fs) a.info.stack.push_back(std::move(f));
-      }
+    // The member may move on between reading its g and reading its stack; a walk that
+    // does not reach runtime.goexit is retried from a fresh copy of the same g, as long
+    // as it is still in the state the group describes.
+    for (int attempt = 0; a.gp && attempt < 3; ++attempt) {
+      auto frames = stack_of(mem, l, sym, a.g);
+      bool complete = !frames.empty() && frames.back().function == "runtime.goexit";
+      if (frames.size() > a.info.stack.size()) a.info.stack = std::move(frames);
+      if (complete) break;
+      auto again = mem.bytes(a.gp, gsize);
+      if (!again || status_name(load_u32(*again, l.g_atomicstatus) & ~kGscan, (*again)[l.g_waitreason]) !=
+                        a.info.wait_reason)
+        break;
+      a.g = std::move(*again);
     }
     c.groups.push_back(std::move(a.info));
   }
