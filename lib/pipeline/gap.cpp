@@ -11,9 +11,13 @@ namespace {
 std::optional<analyze::AllocatorState> glibc_state(int pid, const collect::ProcessMemory& pm,
                                                    std::vector<std::string>& notes) {
   std::vector<collect::Mapping> maps;
+  std::vector<runtime::glibc::Range> resident;
   maps.reserve(pm.mappings.size());
-  for (const auto& e : pm.mappings) maps.push_back(e.map);
-  auto st = runtime::glibc::read_glibc_arenas(pid, maps);
+  for (const auto& e : pm.mappings) {
+    maps.push_back(e.map);
+    if (e.map.path.empty() && e.get("Rss") > 0) resident.push_back({e.map.start, e.map.end});
+  }
+  auto st = runtime::glibc::read_glibc_arenas(pid, maps, &resident);
   if (!st) {
     notes.push_back("glibc heap state unavailable: " + st.error().message +
                     (st.error().hint.empty() ? "" : " (" + st.error().hint + ")"));

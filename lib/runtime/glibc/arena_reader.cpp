@@ -205,14 +205,18 @@ struct Walker {
 // (one process_vm_readv per 512 pages) and a found chunk skips the pages it covers.
 // The scan stops early once every chunk mp_.n_mmaps counts has been found.
 void find_mmapped_chunks(const std::vector<collect::Mapping>& maps, const RemoteMemory& mem, ArenaState& st,
-                         const std::vector<Range>& skip) {
+                         const std::vector<Range>& skip, const std::vector<Range>* resident) {
   constexpr uint64_t kPage = 4096;
   constexpr size_t kBatch = 512;
   constexpr uint64_t kMaxPages = 1u << 20;  // 4 GiB of candidates; beyond that, give up
   uint64_t scanned = 0;
   std::vector<uint64_t> hdr(2 * kBatch);
+  std::set<uint64_t> resident_starts;
+  if (resident)
+    for (const auto& r : *resident) resident_starts.insert(r.start);
   for (const auto& m : maps) {
     if (!m.path.empty() || m.perms != "rw-p") continue;
+    if (resident && !resident_starts.count(m.start)) continue;
     if (st.mmapped_count && st.mmapped_chunks.size() >= st.mmapped_count) return;
     bool in_heap = false;
     for (const auto& h : skip) in_heap |= m.start < h.end && h.start < m.end;
@@ -240,7 +244,8 @@ void find_mmapped_chunks(const std::vector<collect::Mapping>& maps, const Remote
 
 }  // namespace
 
-Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps) {
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
+                                     const std::vector<Range>* resident) {
   const collect::Mapping* libc = nullptr;
   for (const auto& m : maps)
     if (is_libc(m.path) && (!libc || m.start < libc->start)) libc = &m;
@@ -285,7 +290,7 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
   st.mmapped = mem.u64(bias + L.mp + L.mmapped_mem).value_or(0);
   // n_mmaps is an int in malloc_par.
   st.mmapped_count = mem.u64(bias + L.mp + L.n_mmaps).value_or(0) & 0xffffffffu;
-  find_mmapped_chunks(maps, mem, st, st.arena_heaps);
+  find_mmapped_chunks(maps, mem, st, st.arena_heaps, resident);
   st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") + ", " +
               std::to_string(st.tcaches) + " tcache" + (st.tcaches == 1 ? "" : "s") + ") read with libc6-dbg DWARF";
   return st;

@@ -39,7 +39,11 @@ struct ArenaState {
 };
 
 // `maps` is the target's /proc/PID/maps (to find libc and candidate mmapped chunks).
+// `resident` optionally lists the anonymous mappings worth scanning for mmapped chunks
+// (a live chunk's header page has been written, so it is resident): with smaps at hand
+// the caller skips untouched mappings, which keeps 10,000-mapping processes fast.
 // Fails with a hint when libc is not mapped or its debug info is missing.
-Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps);
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
+                                     const std::vector<Range>* resident = nullptr);
 
 }  // namespace memgap::runtime::glibc
