@@ -25,6 +25,7 @@ struct Region {
   uint64_t rss = 0;        // bytes resident
   uint64_t anonymous = 0;  // resident anonymous bytes (COW pages of file mappings too)
   uint64_t swap = 0;
+  uint64_t lazy_free = 0;  // resident pages given back with MADV_FREE (reclaimable)
 
   uint64_t size() const { return end - start; }
   bool readable() const { return perms.size() > 0 && perms[0] == 'r'; }

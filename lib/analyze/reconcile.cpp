@@ -79,7 +79,10 @@ Residency measure(const ProcessView& view, const std::vector<ClassifiedRegion>& 
     switch (c.kind) {
       case RegionKind::Brk:
       case RegionKind::ArenaHeap:
-      case RegionKind::AllocatorHeap: r.heap_arenas += reg.rss; break;
+      case RegionKind::AllocatorHeap:
+        r.heap_arenas += reg.rss;
+        r.heap_lazy_free += std::min(reg.lazy_free, reg.rss);
+        break;
       case RegionKind::MallocMmap:
         r.heap_mmaps += c.heap_rss;
         r.anon_other += reg.rss - c.heap_rss;
@@ -150,7 +153,9 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
                        (overhead ? " minus ~" + format_size(overhead) + " chunk overhead" : "") +
                        (obs.probes_ran ? " minus heap.live" : "");
   } else if (!obs.probes_ran) {
-    untracked = heap;
+    // Pages the allocator gave back with MADV_FREE are still resident but certainly
+    // free; the rest cannot be divided without the allocator's state.
+    untracked = heap - std::min(res.heap_lazy_free, heap);
     heap_split = false;
     untracked_source = allocator == "glibc"
                            ? "not split: glibc state unreadable (install libc6-dbg), so all resident heap is here"
@@ -160,6 +165,7 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
     untracked_source = "unknown without allocator state; pre-attach live heap is inside heap.free";
   }
   const uint64_t free_bytes = heap - live - untracked;
+  if (!heap_split && res.heap_lazy_free) heap_parts += "; " + format_size(res.heap_lazy_free) + " given back (MADV_FREE)";
 
   model::Gap gap;
   gap.rss = view.rollup_rss ? view.rollup_rss : res.total;

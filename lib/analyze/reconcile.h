@@ -26,6 +26,7 @@ struct Residency {
   uint64_t total = 0;         // Σ rss over regions
   uint64_t heap_arenas = 0;   // brk + arena heaps + other allocators' extents
   uint64_t heap_mmaps = 0;    // resident part of mappings holding malloc'd chunks
+  uint64_t heap_lazy_free = 0;  // MADV_FREE'd pages inside brk/arena/allocator heaps
   uint64_t stacks = 0;
   uint64_t modules = 0;
   uint64_t mapped_files = 0;

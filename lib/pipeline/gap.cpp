@@ -57,6 +57,7 @@ analyze::ProcessView to_view(const collect::ProcessMemory& pm) {
     r.rss = e.get("Rss");
     r.anonymous = e.get("Anonymous");
     r.swap = e.get("Swap");
+    r.lazy_free = e.get("LazyFree");
     v.regions.push_back(std::move(r));
   }
   auto it = pm.rollup.find("Rss");

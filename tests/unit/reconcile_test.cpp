@@ -204,6 +204,16 @@ TEST(Reconcile, NoProbesNoStateCountsHeapAsUntracked) {
   expect_balanced(g);
 }
 
+TEST(Reconcile, MadvFreedHeapPagesAreFreeEvenWithoutState) {
+  ProcessView v = sample_view();
+  v.regions[2].lazy_free = 5 * MiB;  // [heap]
+  auto g = reconcile(v, HeapObservation{});
+  EXPECT_EQ(cat(g, kHeapFree).bytes, 5 * MiB);
+  EXPECT_EQ(cat(g, kHeapUntracked).bytes, 17 * MiB);
+  EXPECT_NE(cat(g, kHeapFree).source.find("MADV_FREE"), std::string::npos);
+  expect_balanced(g);
+}
+
 TEST(Reconcile, MmapTotalWithoutRangesMovesFromAnonOther) {
   ProcessView v = sample_view();
   HeapObservation obs;
