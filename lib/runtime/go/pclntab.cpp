@@ -1,5 +1,7 @@
 #include "runtime/go/pclntab.h"
 
+#include <cstdio>
+
 #include "runtime/go/remote_memory.h"
 
 namespace memgap::runtime::go {
@@ -29,10 +31,12 @@ Result<Pclntab> Pclntab::parse(std::vector<uint8_t> bytes, uint64_t text_addr) {
   t.b_ = std::move(bytes);
   if (t.b_.size() < 72) return make_error(".gopclntab is missing or truncated");
   uint32_t magic = t.u32(0);
-  if (magic != kMagic118 && magic != kMagic120)
-    return make_error(".gopclntab has an unknown format (magic 0x" +
-                      [&] { char b[16]; snprintf(b, sizeof b, "%x", magic); return std::string(b); }() +
-                      ")", "memgap reads Go 1.18+ binaries");
+  if (magic != kMagic118 && magic != kMagic120) {
+    char m[16];
+    std::snprintf(m, sizeof m, "0x%x", magic);
+    return make_error(std::string(".gopclntab has an unknown format (magic ") + m + ")",
+                      "memgap reads Go 1.18+ binaries");
+  }
   if (t.b_[7] != 8) return make_error(".gopclntab is not from a 64-bit binary");
   t.func_header_ = magic == kMagic120 ? 44 : 40;
   t.nfunc_ = load_u64(t.b_, 8);
