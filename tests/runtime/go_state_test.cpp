@@ -325,3 +325,28 @@ TEST_P(GoTarget, MergedIntoTheProcessGap) {
     if (c.name.rfind("go.", 0) == 0) go += c.bytes;
   EXPECT_GT(go, gap->rss / 2) << "a pure Go process is mostly Go memory";
 }
+
+// GOGC and GOMEMLIMIT as the runtime holds them; a binding memory limit exercises the
+// limit-based heap goal (gcControllerState.memoryLimitHeapGoal).
+TEST(GoSettings, GogcGomemlimitAndTheLimitedHeapGoal) {
+  gotest::GoProcess p(target("go_leaky_stripped"), {}, {"GOGC=150", "GOMEMLIMIT=12MiB"});
+  ASSERT_EQ(p.line(), "ready");
+  usleep(1500000);  // grow past the limit's goal
+  ASSERT_EQ(p.command("pause"), "paused");
+  usleep(200000);
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::string mfile = "/tmp/memgap_go_settings_" + std::to_string(p.pid()) + ".json";
+  auto before = p.metrics(mfile);
+  auto s = reader->read();
+  auto after = p.metrics(mfile);
+  unlink(mfile.c_str());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->metrics.at("/gc/gogc:percent"), 150);
+  EXPECT_EQ(s->metrics.at("/gc/gomemlimit:bytes"), double(12 << 20));
+  double dev = 0, goal = s->metrics.at("/gc/heap/goal:bytes");
+  EXPECT_TRUE(within(goal, before["/gc/heap/goal:bytes"], after["/gc/heap/goal:bytes"], dev))
+      << "memgap " << goal << ", target " << before["/gc/heap/goal:bytes"] << " .. " << after["/gc/heap/goal:bytes"];
+  EXPECT_LT(goal, double(12 << 20)) << "the limit, not GOGC, sets this goal";
+}
