@@ -78,8 +78,9 @@ Result<GapReport> explain_rss_report(int pid, const collect::ProcSource& proc, c
   analyze::HeapObservation o = obs;
   rep.allocator = analyze::detect_allocator(view, o);
   // Only the live /proc describes a process whose memory can be read now.
-  const bool live = dynamic_cast<const collect::RealProcSource*>(&proc) != nullptr;
-  if (!o.allocator && opts.read_allocator_state && live && rep.allocator == "glibc")
+  const bool read_state =
+      opts.read_allocator_state.value_or(dynamic_cast<const collect::RealProcSource*>(&proc) != nullptr);
+  if (!o.allocator && read_state && rep.allocator == "glibc")
     o.allocator = glibc_state(pid, *pm, rep.notes);
   rep.gap = analyze::reconcile(view, o);
   const auto classes = analyze::classify(view, o);
