@@ -178,10 +178,11 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
       {"go.other", w_other, meta_src, "profiling buckets and other runtime allocations"},
   };
 
-  // pprof's inuse_space shows sampled live objects as of the last GC: at most `objects`,
-  // and nothing when the runtime's sampling is off.
+  // pprof's inuse_space extrapolates sampled live objects: about the runtime's own
+  // heap-objects figure (pprof knows nothing of residency), and nothing at all when the
+  // runtime's sampling is off.
   double rate = metric(s, "runtime.MemProfileRate");
-  out.profiled = rate > 0 ? w_objects : 0;
+  out.profiled = rate > 0 ? static_cast<uint64_t>(objects) : 0;
   struct Part { uint64_t bytes; std::string what; };
   std::vector<Part> parts = {
       {w_free, "idle heap spans"},        {w_stacks + w_osstacks, "goroutine stacks"},
@@ -199,11 +200,13 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
   std::stable_sort(parts.begin(), parts.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
   std::ostringstream e;
   if (rate > 0)
-    e << "pprof would show about " << iec(w_objects) << " of live Go heap objects (sampled every "
-      << iec(static_cast<uint64_t>(rate)) << ") against " << iec(rss) << " RSS; the rest is ";
+    e << "pprof would show about " << iec(out.profiled) << " of live Go heap objects (sampled every "
+      << iec(static_cast<uint64_t>(rate)) << ") against " << iec(rss)
+      << " RSS, of which " << iec(w_objects) << " are resident heap objects; the rest is ";
   else
     e << "heap profiling is off in this process (MemProfileRate=0), so pprof shows nothing of its "
-      << iec(w_objects) << " live Go heap objects; besides them RSS " << iec(rss) << " holds ";
+      << iec(static_cast<uint64_t>(objects)) << " live Go heap objects; besides them RSS " << iec(rss)
+      << " holds ";
   int shown = 0;
   for (const auto& p : parts) {
     if (p.bytes == 0 || shown == 3) continue;
