@@ -114,7 +114,7 @@ Status validate_globals(const RemoteMemory& mem, const GoGlobals& g, const GoLay
   if (pct < -1 || pct > (1 << 24)) return bad("gcController.gcPercent is " + std::to_string(pct));
   auto n = mem.u64(g.allglen);
   if (!n) return n.error();
-  if (*n == 0 || *n > (1u << 26)) return bad("allglen is " + std::to_string(*n));
+  if (*n == 0 || *n > (1u << 24)) return bad("allglen is " + std::to_string(*n));
   return Ok{};
 }
 

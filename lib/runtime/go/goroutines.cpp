@@ -168,14 +168,21 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
   gps.reserve(*len);
   for (uint64_t i = 0; i < *len; ++i)
     if (uint64_t gp = load_u64(*gptrs, i * 8)) gps.push_back(gp);
-  std::vector<uint8_t> all(gps.size() * gsize);
-  auto ok = mem.read_many(gps, gsize, all.data());
   std::vector<uint8_t> g(gsize);
   std::unordered_map<uint64_t, std::string> start_names;  // thousands of goroutines share a few
   const std::vector<uint8_t>* gb = &g;  // the member being counted
+  // g structs are copied in chunks so memory stays bounded for a million goroutines.
+  constexpr size_t kChunk = 4096;
+  std::vector<uint8_t> chunk(kChunk * gsize);
+  std::vector<bool> ok;
   for (size_t i = 0; i < gps.size(); ++i) {
-    if (!ok[i]) continue;  // freed between reads: the census is a moving snapshot
-    std::copy(all.begin() + i * gsize, all.begin() + (i + 1) * gsize, g.begin());
+    if (i % kChunk == 0) {
+      std::vector<uint64_t> part(gps.begin() + i, gps.begin() + std::min(gps.size(), i + kChunk));
+      ok = mem.read_many(part, gsize, chunk.data());
+    }
+    size_t k = i % kChunk;
+    if (!ok[k]) continue;  // freed between reads: the census is a moving snapshot
+    std::copy(chunk.begin() + k * gsize, chunk.begin() + (k + 1) * gsize, g.begin());
     uint32_t status = load_u32(*gb, l.g_atomicstatus) & ~kGscan;
     if (status == kGdead || status == kGidle) continue;
     uint64_t startpc = load_u64(*gb, l.g_startpc);

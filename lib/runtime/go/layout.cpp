@@ -90,7 +90,7 @@ Result<GoLayout> layout_from_dwarf(const std::string& exe) {
 
 namespace {
 // Generated from the DWARF of a go1.19.8 linux/amd64 binary; the runtime test
-// GoLayout.BuiltinMatchesDwarf re-derives it from every test build.
+// GoLayout.BuiltinGo119MatchesDwarf re-derives it from every test build.
 GoLayout go119() {
   GoLayout l;
   l.source = "builtin go1.19";
