@@ -42,6 +42,30 @@ std::optional<analyze::AllocatorState> glibc_state(int pid, const collect::Proce
 
 }  // namespace
 
+analyze::HeapObservation observe_heap(const collect::Sampler& sampler, std::string live_source) {
+  constexpr uint64_t kPage = 4096;
+  // glibc's default M_MMAP_THRESHOLD; smaller chunks never get their own mapping.
+  constexpr uint64_t kMmapThreshold = 128 * 1024;
+  analyze::HeapObservation obs;
+  obs.probes_ran = true;
+  obs.live_source = std::move(live_source);
+  obs.live_tracked = static_cast<uint64_t>(std::max(0.0, sampler.live_bytes()));
+  obs.live_tracked_objects = static_cast<uint64_t>(std::max(0.0, sampler.live_objects()));
+  double in_mmaps = 0;
+  for (const auto& [addr, s] : sampler.live()) {
+    const auto& stats = sampler.stats();
+    const bool direct = s.stack < stats.size() && stats[s.stack].fn == MG_FN_MMAP;
+    const bool chunk = !direct && (addr & (kPage - 1)) == 16 && s.size >= kMmapThreshold;
+    if (!direct && !chunk) continue;
+    const uint64_t start = direct ? addr : addr - 16;
+    const uint64_t len = ((direct ? s.size : s.size + 16) + kPage - 1) & ~(kPage - 1);
+    obs.tracked_mmaps.push_back({start, start + len});
+    in_mmaps += s.weight * static_cast<double>(s.size);
+  }
+  obs.live_tracked_mmap = static_cast<uint64_t>(in_mmaps);
+  return obs;
+}
+
 analyze::ProcessView to_view(const collect::ProcessMemory& pm) {
   analyze::ProcessView v;
   v.pid = pm.pid;

@@ -10,6 +10,7 @@
 #include "analyze/reconcile.h"
 #include "collect/proc_source.h"
 #include "collect/process_memory.h"
+#include "collect/sampler.h"
 #include "model/snapshot.h"
 #include "util/result.h"
 
@@ -40,6 +41,12 @@ Result<GapReport> explain_rss_report(int pid, const collect::ProcSource& proc, c
 // Shorthand when only the gap is wanted.
 Result<model::Gap> explain_rss(int pid, const collect::ProcSource& proc, const analyze::HeapObservation& obs,
                                const GapOptions& opts = {});
+
+// What the probes saw, as the gap model wants it: live bytes and objects (already
+// extrapolated by the sampler), and which live allocations are mappings of their own —
+// direct mmap() calls, and glibc chunks served by mmap (user pointer 16 bytes past a
+// page start, 128 KiB or more) — with their address ranges for classification.
+analyze::HeapObservation observe_heap(const collect::Sampler& sampler, std::string live_source);
 
 // collect's parsed procfs → analyze's plain input.
 analyze::ProcessView to_view(const collect::ProcessMemory& pm);

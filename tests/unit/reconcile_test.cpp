@@ -319,3 +319,32 @@ TEST(Reconcile, RecordedRedisHeapMatchesItsOwnFigures) {
   EXPECT_LT(std::abs(g.unexplained) + static_cast<int64_t>(cat(g, kAnonOther).bytes), static_cast<int64_t>(g.rss * 15 / 100));
   expect_balanced(g);
 }
+
+// The sampler's live allocations become the observation: totals, and the ranges of the
+// ones that are mappings of their own (direct mmap, glibc mmapped chunk).
+TEST(Reconcile, ObservationFromSampler) {
+  collect::Sampler sampler(1);  // every allocation sampled, weight 1
+  auto ev = [](unsigned fn, uint64_t addr, uint64_t size) {
+    memgap_event e{};
+    e.kind = MG_EV_ALLOC;
+    e.fn = fn;
+    e.addr = addr;
+    e.size = size;
+    e.nframes = 1;
+    e.frames[0] = 0x401000 + fn;
+    return e;
+  };
+  sampler.on_event(ev(MG_FN_MALLOC, 0x1000010, 100));             // small, in the heap
+  sampler.on_event(ev(MG_FN_MALLOC, 0x7f1000000010, 200 * KiB));  // glibc mmapped chunk
+  sampler.on_event(ev(MG_FN_MMAP, 0x7f2000000000, 1 * MiB));      // direct mmap
+  auto obs = pipeline::observe_heap(sampler, "test probes");
+  EXPECT_TRUE(obs.probes_ran);
+  EXPECT_EQ(obs.live_source, "test probes");
+  EXPECT_EQ(obs.live_tracked, 100 + 200 * KiB + 1 * MiB);
+  EXPECT_EQ(obs.live_tracked_objects, 3u);
+  EXPECT_EQ(obs.live_tracked_mmap, 200 * KiB + 1 * MiB);
+  ASSERT_EQ(obs.tracked_mmaps.size(), 2u);
+  uint64_t covered = 0;
+  for (const auto& r : obs.tracked_mmaps) covered += r.end - r.start;
+  EXPECT_EQ(covered, (200 * KiB + 4096) + 1 * MiB);
+}
