@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -73,7 +74,10 @@ model::GoInfo to_model(const rg::GoState& s) {
   model::GoInfo g;
   g.version = s.version.text;
   g.goroutines = s.census.goroutines;
-  g.runtime = s.metrics;
+  // GOMEMLIMIT unset is math.MaxInt64; snapshots reject numbers beyond 1e18 as corrupt,
+  // so "no limit" is spelled by leaving the key out.
+  for (const auto& [k, v] : s.metrics)
+    if (std::fabs(v) <= 1e18) g.runtime[k] = v;
   std::string module = basename(s.exe);
   for (const auto& grp : s.census.groups) {
     model::GoroutineGroup m;

@@ -1,6 +1,7 @@
 // The go.* gap rows: Go's accounting weighted by what smaps says is resident.
 #include <gtest/gtest.h>
 
+#include "model/snapshot_json.h"
 #include "pipeline/go_section.h"
 
 using namespace memgap;
@@ -182,4 +183,24 @@ TEST(GoSection, MergeTakesGoMemoryOutOfAnonymousRowsOnly) {
   EXPECT_EQ(gap.unexplained, 0);              // 10 - (1 + 2 + 5 + 2)
   EXPECT_EQ(gap.profiled, 5 * MiB);
   EXPECT_EQ(gap.explanation, "Go says why.");
+}
+
+TEST(GoSection, SurvivesTheSnapshotJsonRoundTrip) {
+  auto st = state();
+  st.metrics["/gc/gomemlimit:bytes"] = 9223372036854775807.0;  // math.MaxInt64: no limit
+  auto sec = build_go_section(st, parse_smaps_residency(kSmaps), 6 * MiB);
+  model::Snapshot snap;
+  snap.go = sec.info;
+  snap.gap.categories = sec.categories;
+  auto back = model::from_json(model::to_json(snap));  // the reader rejects |x| > 1e18
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(back->go);
+  EXPECT_EQ(back->go->version, "go1.19.8");
+  EXPECT_EQ(back->go->goroutines, 139u);
+  EXPECT_EQ(back->go->runtime.count("/gc/gomemlimit:bytes"), 0u) << "no limit: key left out";
+  EXPECT_EQ(back->go->runtime.at("/memory/classes/heap/objects:bytes"), double(4 * MiB));
+  ASSERT_EQ(back->go->goroutine_groups.size(), 1u);
+  EXPECT_EQ(back->go->goroutine_groups[0].created_by, "main.spawnWaiters at main.go:47");
+  EXPECT_EQ(back->go->goroutine_groups[0].stack[0].function, "runtime.gopark");
+  EXPECT_EQ(back->gap.categories.size(), 6u);
 }
