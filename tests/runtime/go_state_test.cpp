@@ -12,6 +12,7 @@
 
 #include "collect/proc_source.h"
 #include "collect/smaps.h"
+#include "model/snapshot_json.h"
 #include "pipeline/gap.h"
 #include "pipeline/go_section.h"
 #include "runtime/go/elf_image.h"
@@ -324,6 +325,13 @@ TEST_P(GoTarget, MergedIntoTheProcessGap) {
   for (const auto& c : gap->categories)
     if (c.name.rfind("go.", 0) == 0) go += c.bytes;
   EXPECT_GT(go, gap->rss / 2) << "a pure Go process is mostly Go memory";
+  // What attach writes must read back (the snapshot reader rejects absurd numbers).
+  model::Snapshot snap;
+  snap.gap = *gap;
+  snap.go = sec.info;
+  auto back = model::from_json(model::to_json(snap));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->go->goroutine_groups.size(), sec.info.goroutine_groups.size());
 }
 
 // GOGC and GOMEMLIMIT as the runtime holds them; a binding memory limit exercises the
