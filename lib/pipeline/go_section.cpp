@@ -70,7 +70,9 @@ std::string basename(const std::string& p) {
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-model::GoInfo to_model(const rg::GoState& s) {
+}  // namespace
+
+model::GoInfo go_info(const rg::GoState& s) {
   model::GoInfo g;
   g.version = s.version.text;
   g.goroutines = s.census.goroutines;
@@ -91,7 +93,6 @@ model::GoInfo to_model(const rg::GoState& s) {
   }
   return g;
 }
-}  // namespace
 
 std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first,
                                                       const model::GoInfo& last, uint64_t min_added,
@@ -119,7 +120,7 @@ std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first
 
 GoSection build_go_section(const rg::GoState& s, const std::vector<MappingResidency>& maps, uint64_t rss) {
   GoSection out;
-  out.info = to_model(s);
+  out.info = go_info(s);
 
   // Resident bytes in the heap arenas, and in other anonymous memory that can hold
   // runtime metadata. Left out of the latter: the brk heap and stacks the kernel names
@@ -257,6 +258,22 @@ void merge_go_section(model::Gap& gap, const GoSection& go) {
   gap.profiled += go.profiled;
   if (!go.explanation.empty())
     gap.explanation = gap.explanation.empty() ? go.explanation : go.explanation + " " + gap.explanation;
+}
+
+}  // namespace memgap::pipeline
+
+namespace memgap::pipeline {
+
+Result<GoSection> go_section_now(const rg::GoReader& reader, int pid, const collect::ProcSource& proc,
+                                 uint64_t rss) {
+  auto state = reader.read();
+  if (!state) return state.error();
+  auto smaps = collect::read_smaps(proc, pid);
+  if (!smaps) return smaps.error();
+  auto maps = residency_of(*smaps);
+  if (rss == 0)
+    for (const auto& m : maps) rss += m.rss;
+  return build_go_section(*state, maps, rss);
 }
 
 }  // namespace memgap::pipeline

@@ -50,6 +50,23 @@ std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first
 GoSection build_go_section(const runtime::go::GoState& state,
                            const std::vector<MappingResidency>& mappings, uint64_t rss);
 
+// One call for `memgap attach` at the end of its window: reads the runtime state and
+// smaps now and builds the section. Typical use:
+//
+//   if (runtime::go::is_go_process(pid, proc)) {
+//     auto reader = runtime::go::GoReader::open(pid, proc);   // error: note it (names
+//     ...                                                     //  an unsupported version)
+//     auto first = reader->read();                            // at the start of the window
+//     auto sec = go_section_now(*reader, pid, proc, gap.rss); // at the end
+//     merge_go_section(gap, *sec);  snapshot.go = sec->info;
+//     for (auto& g : growing_goroutine_groups(to GoInfo of first, sec->info)) note(g.note);
+//   }
+Result<GoSection> go_section_now(const runtime::go::GoReader& reader, int pid,
+                                 const collect::ProcSource& proc, uint64_t rss);
+
+// The model form of a state (what GoSection::info holds), e.g. for the window's start.
+model::GoInfo go_info(const runtime::go::GoState& state);
+
 // Adapter from the smaps parser in collect/.
 std::vector<MappingResidency> residency_of(const std::vector<collect::SmapsEntry>& smaps);
 

@@ -290,8 +290,8 @@ TEST(GoCensus, GroupGrowingAcrossTheWindowIsALeakSuspect) {
   usleep(100000);
   auto last = reader->read();
   ASSERT_TRUE(first && last);
-  auto a = pipeline::build_go_section(*first, {}, 0).info;
-  auto b = pipeline::build_go_section(*last, {}, 0).info;
+  auto a = pipeline::go_info(*first);
+  auto b = pipeline::go_info(*last);
   EXPECT_EQ(b.goroutines, a.goroutines + 25);
   auto grown = pipeline::growing_goroutine_groups(a, b);
   ASSERT_EQ(grown.size(), 1u);
@@ -308,14 +308,14 @@ TEST_P(GoTarget, MergedIntoTheProcessGap) {
   ASSERT_EQ(p.line(), "ready");
   usleep(2000000);  // ~6 MiB of map entries
   collect::RealProcSource proc;
-  auto state = read_go_state(p.pid(), proc);
-  ASSERT_TRUE(state) << state.error().message;
-  auto smaps = collect::read_smaps(proc, p.pid());
-  ASSERT_TRUE(smaps);
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
   analyze::HeapObservation obs;
   auto gap = pipeline::explain_rss(p.pid(), proc, obs);
   ASSERT_TRUE(gap) << gap.error().message;
-  auto sec = pipeline::build_go_section(*state, pipeline::residency_of(*smaps), gap->rss);
+  auto now = pipeline::go_section_now(*reader, p.pid(), proc, gap->rss);
+  ASSERT_TRUE(now) << now.error().message;
+  const auto& sec = *now;
   pipeline::merge_go_section(*gap, sec);
   std::printf("[%s] merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", GetParam(), (unsigned long)gap->rss,
               (long)gap->unexplained, 100.0 * double(gap->unexplained) / double(gap->rss));
