@@ -128,6 +128,7 @@ struct Session {
     s.gap.rss = s.memory.rss();
     for (const auto& site : s.sites) s.gap.profiled += site.live_bytes;
     s.gap.unexplained = static_cast<int64_t>(s.gap.rss);
+    analyze::merge_same_source_sites(s.sites);
     analyze::compute_growth(s);
     analyze::rank_sites(s.sites);
     return s;
