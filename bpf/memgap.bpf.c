@@ -157,8 +157,10 @@ static __always_inline int alloc_enter(struct pt_regs* ctx, __u32 fn, __u64 size
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   __u64 sp = PT_REGS_SP(ctx);
   struct inflight* outer = bpf_map_lookup_elem(&inflight, &tid);
-  if (outer && sp < outer->sp) {
-    /* Called from inside another probed allocation function: that one counts. */
+  if (outer && sp <= outer->sp) {
+    /* Called from inside another probed allocation function, or tail-called by one at the
+     * same stack pointer (operator new[] jumps to operator new): the outer one counts,
+     * and its [rsp] is the real caller (the inner one would see the uretprobe trampoline). */
     count(MG_CNT_NESTED);
     return 0;
   }

@@ -28,6 +28,22 @@ const EntryPoint kAllocatorEntryPoints[] = {
     {"free", Handler::Free, false},
 };
 
+// C++ operator new and new[] (plain, nothrow, aligned): the size is the first argument in
+// every variant. Probing them makes the reported site the new-expression's caller rather
+// than malloc's caller inside libstdc++ (which has no frame pointers, so the user's frame
+// would be lost); the malloc that new calls is nested and counted once. operator delete
+// is not probed: it ends in free(), which is, and a probe there would double the hits.
+const EntryPoint kCxxEntryPoints[] = {
+    {"_Znwm", Handler::Malloc, true},
+    {"_Znam", Handler::Malloc, true},
+    {"_ZnwmRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnamRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnwmSt11align_val_t", Handler::Malloc, true},
+    {"_ZnamSt11align_val_t", Handler::Malloc, true},
+    {"_ZnwmSt11align_val_tRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnamSt11align_val_tRKSt9nothrow_t", Handler::Malloc, true},
+};
+
 const EntryPoint kMmapEntryPoints[] = {
     {"mmap", Handler::Mmap, true},
     {"mmap64", Handler::Mmap, true},
@@ -79,7 +95,9 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
   }
   const std::pair<const Module*, ElfSymbols>* alloc = nullptr;
   const std::pair<const Module*, ElfSymbols>* libc = nullptr;
+  const std::pair<const Module*, ElfSymbols>* cxx = nullptr;  // defines operator new
   for (const auto& entry : loaded) {
+    if (!cxx && entry.second.defines("_Znwm")) cxx = &entry;  // executable first
     bool defines_malloc = entry.second.defines("malloc") && entry.second.defines("free");
     if (is_libc(entry.first->path) && !libc) libc = &entry;
     if (!defines_malloc) continue;
@@ -113,6 +131,8 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
                                 ep.needs_return});
   };
   for (const auto& ep : kAllocatorEntryPoints) add(*alloc, ep);
+  if (cxx)
+    for (const auto& ep : kCxxEntryPoints) add(*cxx, ep);
   // Anonymous mmap is how large or custom allocators get memory; it comes from libc.
   const auto* mmap_mod = libc ? libc : alloc;
   for (const auto& ep : kMmapEntryPoints) add(*mmap_mod, ep);
