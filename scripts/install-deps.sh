@@ -13,7 +13,9 @@ packages=(
   # symbols of Debian's libc for readable stacks
   libc6-dbg
   # test targets and tools the runtime tests drive
-  golang-go util-linux procps
+  golang-go util-linux procps bpftrace
+  # packaging (dpkg-shlibdeps for CPack)
+  dpkg-dev
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
