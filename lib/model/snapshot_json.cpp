@@ -1,10 +1,10 @@
 #include "model/snapshot_json.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace memgap::model {
 namespace {
@@ -15,14 +15,42 @@ using nlohmann::json;
 // file, not a process memgap observed.
 constexpr uint64_t kMaxBytes = uint64_t{1} << 60;
 constexpr size_t kMaxItems = 10'000'000;
+// Stacks deeper than this are corrupt (the BPF side walks at most 127 frames; DWARF
+// unwinding stops far earlier than this).
+constexpr size_t kMaxFrames = 4096;
+// A snapshot of a real process is at most tens of MiB of JSON.
+constexpr std::streamoff kMaxFileBytes = std::streamoff{512} << 20;
+constexpr size_t kMaxMessage = 160;
 
 // Validation failures are reported by throwing ParseError inside this file only; from_json
 // converts it to an Error so nothing escapes the module.
 struct ParseError {
   std::string what;
 };
+struct NewerVersion {
+  std::string what;
+};
 
-[[noreturn]] void fail(const std::string& path, const std::string& why) { throw ParseError{path + ": " + why}; }
+// Error text quotes parts of the file (keys, the schema string): keep it one printable
+// line of bounded length whatever the file contains.
+std::string one_line(const std::string& text, size_t max = kMaxMessage) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= max) {
+      // Do not leave half a UTF-8 sequence before "...".
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+      if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0xC0) out.pop_back();
+      out += "...";
+      break;
+    }
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  }
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw ParseError{one_line(path) + ": " + one_line(why)};
+}
 
 const json& member(const json& obj, const char* key, const std::string& path) {
   if (!obj.is_object()) fail(path, "expected an object");
@@ -111,6 +139,7 @@ Frame read_frame(const json& j, const std::string& p) {
 std::vector<Frame> read_frames(const json& j, const std::string& p) {
   std::vector<Frame> out;
   const json& a = get_array(j, p);
+  if (a.size() > kMaxFrames) fail(p, "absurd stack depth " + std::to_string(a.size()));
   for (size_t i = 0; i < a.size(); ++i) out.push_back(read_frame(a[i], p + "[" + std::to_string(i) + "]"));
   return out;
 }
@@ -221,11 +250,16 @@ Snapshot read_snapshot(const json& j) {
   Snapshot s;
   s.schema = get_string(member(j, "schema", "snapshot"), "schema");
   const std::string prefix = "memgap.snapshot/";
-  if (s.schema.rfind(prefix, 0) != 0) fail("schema", "'" + s.schema + "' is not a memgap snapshot");
-  std::string major = s.schema.substr(prefix.size());
-  major = major.substr(0, major.find('.'));
-  if (major != std::to_string(kSchemaMajor))
-    fail("schema", "version '" + s.schema + "' is not supported (this memgap reads " + kSchema + ")");
+  if (s.schema.rfind(prefix, 0) != 0) fail("schema", "'" + one_line(s.schema, 60) + "' is not a memgap snapshot");
+  std::string version = s.schema.substr(prefix.size());
+  std::string major = version.substr(0, version.find('.'));
+  bool digits = !major.empty() && major.size() <= 9 && major.find_first_not_of("0123456789") == std::string::npos &&
+                (major.size() == 1 || major[0] != '0');
+  if (!digits) fail("schema", "'" + one_line(s.schema, 60) + "' has no valid version number");
+  if (std::stoi(major) > kSchemaMajor)
+    throw NewerVersion{"'" + one_line(s.schema, 60) + "' is a newer format than this memgap reads (" + kSchema + ")"};
+  if (std::stoi(major) != kSchemaMajor)
+    fail("schema", "version '" + one_line(s.schema, 60) + "' is not supported (this memgap reads " + kSchema + ")");
   s.meta = read_meta(member(j, "meta", "snapshot"), "meta");
   if (const json* m = optional_member(j, "memory", "snapshot")) {
     if (!m->is_object()) fail("memory", "expected an object");
@@ -233,7 +267,19 @@ Snapshot read_snapshot(const json& j) {
   }
   if (const json* g = optional_member(j, "gap", "snapshot")) s.gap = read_gap(*g, "gap");
   const json& sites = get_array(member(j, "sites", "snapshot"), "sites");
-  for (size_t i = 0; i < sites.size(); ++i) s.sites.push_back(read_site(sites[i], "sites[" + std::to_string(i) + "]"));
+  // Each value is bounded by kMaxBytes; their sums must be too, so that totals and
+  // signed deltas computed from them (diff, pprof) cannot overflow.
+  uint64_t sums[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < sites.size(); ++i) {
+    s.sites.push_back(read_site(sites[i], "sites[" + std::to_string(i) + "]"));
+    const Site& site = s.sites.back();
+    const uint64_t v[4] = {site.live_bytes, site.live_objects, site.alloc_bytes, site.alloc_objects};
+    static const char* names[4] = {"live_bytes", "live_objects", "alloc_bytes", "alloc_objects"};
+    for (int k = 0; k < 4; ++k) {
+      sums[k] += v[k];  // cannot wrap: both terms <= 2^60
+      if (sums[k] > kMaxBytes) fail("sites", std::string("absurd total ") + names[k]);
+    }
+  }
   if (const json* se = optional_member(j, "series", "snapshot")) {
     const json& a = get_array(*se, "series");
     for (size_t i = 0; i < a.size(); ++i) {
@@ -324,14 +370,20 @@ std::string to_json(const Snapshot& s, int indent) {
 }
 
 Result<Snapshot> from_json(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error("not valid JSON (truncated or corrupt)", "pass a file written by 'memgap attach -o' or '--format json'");
+  const char* hint = "pass a file written by 'memgap attach -o' or '--format json'";
   try {
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty file, not a snapshot", hint);
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return make_error("not valid JSON (truncated or corrupt)", hint);
     return read_snapshot(j);
   } catch (const ParseError& e) {
-    return make_error("invalid snapshot: " + e.what, "pass a file written by 'memgap attach -o' or '--format json'");
+    return make_error("invalid snapshot: " + e.what, hint);
+  } catch (const NewerVersion& e) {
+    return make_error(e.what, "upgrade memgap to read it");
+  } catch (const std::bad_alloc&) {
+    return make_error("snapshot too large to load into memory", hint);
   } catch (const std::exception& e) {
-    return make_error(std::string("invalid snapshot: ") + e.what(), "pass a file written by 'memgap attach -o'");
+    return make_error("invalid snapshot: " + one_line(e.what()), hint);
   }
 }
 
@@ -344,16 +396,32 @@ Status write_snapshot_file(const Snapshot& snapshot, const std::string& path) {
 }
 
 Result<Snapshot> read_snapshot_file(const std::string& path) {
+  const std::string shown = one_line(path, 200);
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return make_error("cannot read '" + shown + "': no such file", "check the path");
+  if (std::filesystem::is_directory(status))
+    return make_error("'" + shown + "' is a directory, not a snapshot file", "pass a file written by 'memgap attach -o'");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read '" + path + "'", "check the path and its permissions");
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size > (std::streamoff{1} << 31)) return make_error("'" + path + "' is too large to be a snapshot", "");
-  in.seekg(0);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto r = from_json(ss.str());
-  if (!r) return make_error("'" + path + "': " + r.error().message, r.error().hint);
+  if (!in) return make_error("cannot read '" + shown + "'", "check the path and its permissions");
+  std::string text;
+  if (std::filesystem::is_regular_file(status)) {
+    in.seekg(0, std::ios::end);
+    auto size = in.tellg();
+    if (size > kMaxFileBytes) return make_error("'" + shown + "' is too large to be a snapshot", "");
+    in.seekg(0);
+  }
+  // Read in chunks with a cap, so pipes and /proc-like files cannot grow without bound.
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (static_cast<std::streamoff>(text.size()) > kMaxFileBytes)
+      return make_error("'" + shown + "' is too large to be a snapshot", "");
+  }
+  if (in.bad()) return make_error("cannot read '" + shown + "'", "check the path and its permissions");
+  auto r = from_json(text);
+  if (!r) return make_error("'" + shown + "': " + r.error().message, r.error().hint);
   return r;
 }
 

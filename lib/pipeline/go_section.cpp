@@ -1,0 +1,188 @@
+#include "pipeline/go_section.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+
+namespace memgap::pipeline {
+
+namespace rg = memgap::runtime::go;
+
+std::vector<MappingResidency> parse_smaps_residency(const std::string& text) {
+  std::vector<MappingResidency> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned long long a = 0, b = 0, kb = 0;
+    if (std::sscanf(line.c_str(), "Rss: %llu kB", &kb) == 1) {
+      if (!out.empty()) out.back().rss = kb * 1024;
+      continue;
+    }
+    // Mapping header: "start-end perms offset dev inode [path]"; field lines are
+    // "Name:  value" and never contain '-' before the first space.
+    int n = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %*s %*s %*s %*s%n", &a, &b, &n) >= 2 && n > 0) {
+      MappingResidency m;
+      m.start = a;
+      m.end = b;
+      size_t p = static_cast<size_t>(n);
+      while (p < line.size() && line[p] == ' ') ++p;
+      m.path = line.substr(p);
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+namespace {
+double metric(const rg::GoState& s, const char* name) {
+  auto it = s.metrics.find(name);
+  return it == s.metrics.end() ? 0 : std::max(0.0, it->second);
+}
+
+uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1) {
+  uint64_t lo = std::max(a0, b0), hi = std::min(a1, b1);
+  return hi > lo ? hi - lo : 0;
+}
+
+// Takes up to `want` bytes from the resident budget.
+uint64_t take(double want, uint64_t& budget) {
+  uint64_t t = std::min<uint64_t>(static_cast<uint64_t>(want), budget);
+  budget -= t;
+  return t;
+}
+
+std::string iec(uint64_t b) {
+  const char* u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(b);
+  int i = 0;
+  while (v >= 1024 && i < 4) { v /= 1024; ++i; }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, i ? "%.1f%s" : "%.0f%s", v, u[i]);
+  return buf;
+}
+
+std::string basename(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+model::GoInfo to_model(const rg::GoState& s) {
+  model::GoInfo g;
+  g.version = s.version.text;
+  g.goroutines = s.census.goroutines;
+  g.runtime = s.metrics;
+  std::string module = basename(s.exe);
+  for (const auto& grp : s.census.groups) {
+    model::GoroutineGroup m;
+    m.count = grp.count;
+    m.created_by = grp.created_by;
+    m.start = grp.start;
+    m.wait_reason = grp.wait_reason;
+    for (const auto& f : grp.stack)
+      m.stack.push_back(model::Frame{f.function, f.file, f.line, module, f.offset, f.pc});
+    g.goroutine_groups.push_back(std::move(m));
+  }
+  return g;
+}
+}  // namespace
+
+GoSection build_go_section(const rg::GoState& s, const std::vector<MappingResidency>& maps, uint64_t rss) {
+  GoSection out;
+  out.info = to_model(s);
+
+  // Resident bytes in the heap arenas, and in other anonymous memory that can hold
+  // runtime metadata. Left out of the latter: the brk heap and stacks the kernel names
+  // (C code's), and .bss (anonymous memory that directly follows a file mapping).
+  uint64_t arena_rss = 0, other_rss = 0;
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const auto& m = maps[i];
+    if (!m.path.empty() || m.end <= m.start) continue;
+    uint64_t in = 0;
+    for (const auto& a : s.arenas) in += overlap(m.start, m.end, a.first, a.second);
+    uint64_t in_rss = static_cast<uint64_t>(double(m.rss) * double(in) / double(m.end - m.start));
+    arena_rss += in_rss;
+    bool bss = i > 0 && maps[i - 1].end == m.start && !maps[i - 1].path.empty() &&
+               maps[i - 1].path[0] == '/';
+    if (!bss) other_rss += m.rss - in_rss;
+  }
+  out.arena_rss = arena_rss;
+
+  // In the arenas: Go counts what it has mapped for each class, but pages it never
+  // wrote (fresh spans are known to be zero and are not cleared) are not resident, and
+  // which pages those are is not visible from outside. Each class therefore gets the
+  // share of the arenas' resident bytes that it has of the runtime's arena accounting.
+  // Resident bytes beyond that accounting are released pages not yet dropped: free.
+  double objects = metric(s, "/memory/classes/heap/objects:bytes");
+  double unused = metric(s, "/memory/classes/heap/unused:bytes");
+  double free_ = metric(s, "/memory/classes/heap/free:bytes");
+  double hstacks = metric(s, "/memory/classes/heap/stacks:bytes");
+  double arena_meta = metric(s, "memgap/heap/metadata-in-arenas:bytes");
+  double accounted = objects + unused + free_ + hstacks + arena_meta;
+  double scale = accounted > 0 ? std::min(1.0, double(arena_rss) / accounted) : 0;
+  uint64_t w_objects = static_cast<uint64_t>(objects * scale);
+  uint64_t w_unused = static_cast<uint64_t>(unused * scale);
+  uint64_t w_stacks = static_cast<uint64_t>(hstacks * scale);
+  uint64_t w_meta = static_cast<uint64_t>(arena_meta * scale);
+  uint64_t w_free = arena_rss - std::min(arena_rss, w_objects + w_unused + w_stacks + w_meta);
+
+  // Outside the arenas: runtime metadata and off-heap allocations, capped by what is
+  // resident there (the runtime maps far more metadata than it touches).
+  uint64_t o = other_rss;
+  double mspan = metric(s, "/memory/classes/metadata/mspan/inuse:bytes") +
+                 metric(s, "/memory/classes/metadata/mspan/free:bytes");
+  double mcache = metric(s, "/memory/classes/metadata/mcache/inuse:bytes") +
+                  metric(s, "/memory/classes/metadata/mcache/free:bytes");
+  double gcmisc = std::max(0.0, metric(s, "/memory/classes/metadata/other:bytes") - arena_meta);
+  w_meta += take(mspan, o) + take(mcache, o);
+  uint64_t w_osstacks = take(metric(s, "/memory/classes/os-stacks:bytes"), o);
+  uint64_t w_other = take(metric(s, "/memory/classes/other:bytes"), o) +
+                     take(metric(s, "/memory/classes/profiling/buckets:bytes"), o);
+  w_meta += take(gcmisc, o);
+  out.outside_arena_rss = other_rss - o;
+
+  const std::string arena_src = "Go runtime accounting weighted by smaps residency of heap arenas";
+  const std::string meta_src = "Go runtime accounting capped by resident anonymous memory outside arenas";
+  out.categories = {
+      {"go.heap.objects", w_objects, arena_src, "live and not yet swept Go heap objects"},
+      {"go.heap.unused", w_unused, arena_src, "slack inside in-use Go heap spans"},
+      {"go.heap.free", w_free, arena_src, "idle Go heap spans not yet returned to the OS"},
+      {"go.stacks", w_stacks + w_osstacks, arena_src, "goroutine stacks (and OS thread stacks Go allocated)"},
+      {"go.metadata", w_meta, meta_src, "mspan, mcache and GC metadata"},
+      {"go.other", w_other, meta_src, "profiling buckets and other runtime allocations"},
+  };
+
+  // pprof's inuse_space shows sampled live objects as of the last GC: at most `objects`,
+  // and nothing when the runtime's sampling is off.
+  double rate = metric(s, "runtime.MemProfileRate");
+  out.profiled = rate > 0 ? w_objects : 0;
+  struct Part { uint64_t bytes; std::string what; };
+  std::vector<Part> parts = {
+      {w_free, "idle heap spans"},        {w_stacks + w_osstacks, "goroutine stacks"},
+      {w_meta, "runtime metadata"},       {w_unused, "span slack"},
+      {w_other, "other runtime memory"},
+  };
+  uint64_t go_total = w_objects + w_unused + w_free + w_stacks + w_osstacks + w_meta + w_other;
+  if (rss > go_total) parts.push_back({rss - go_total, "memory outside the Go runtime (binary, libc, cgo)"});
+  std::stable_sort(parts.begin(), parts.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
+  std::ostringstream e;
+  if (rate > 0)
+    e << "pprof would show about " << iec(w_objects) << " of live Go heap objects (sampled every "
+      << iec(static_cast<uint64_t>(rate)) << ") against " << iec(rss) << " RSS; the rest is ";
+  else
+    e << "heap profiling is off in this process (MemProfileRate=0), so pprof shows nothing of its "
+      << iec(w_objects) << " live Go heap objects; besides them RSS " << iec(rss) << " holds ";
+  int shown = 0;
+  for (const auto& p : parts) {
+    if (p.bytes == 0 || shown == 3) continue;
+    e << (shown ? ", " : "") << iec(p.bytes) << " " << p.what;
+    ++shown;
+  }
+  if (!shown) e << "nothing else of note";
+  e << ".";
+  out.explanation = e.str();
+  return out;
+}
+
+}  // namespace memgap::pipeline

@@ -1,0 +1,38 @@
+// glibc malloc's own accounting, read from a live target without stopping it: walks
+// main_arena and every thread arena (free bins, fastbins, top) like mallinfo2() does,
+// collects non-main arena heaps, and finds anonymous mappings that hold mmapped chunks.
+// The target keeps running, so figures are a racy but close snapshot.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collect/maps.h"
+#include "util/result.h"
+
+namespace memgap::runtime::glibc {
+
+struct Range {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+struct ArenaState {
+  std::string source;       // "glibc 3 arenas via <debug file>"
+  int arenas = 0;
+  uint64_t system = 0;      // Σ system_mem
+  uint64_t free = 0;        // Σ free chunks (bins + fastbins + top)
+  uint64_t in_use = 0;      // system - free (includes tcache'd chunks, like mallinfo)
+  uint64_t mmapped = 0;     // mp_.mmapped_mem
+  uint64_t mmapped_count = 0;  // mp_.n_mmaps
+  uint64_t free_chunks = 0;
+  bool truncated = false;   // a bin walk hit its limit or a torn pointer
+  std::vector<Range> arena_heaps;
+  std::vector<Range> mmapped_chunks;
+};
+
+// `maps` is the target's /proc/PID/maps (to find libc and candidate mmapped chunks).
+// Fails with a hint when libc is not mapped or its debug info is missing.
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps);
+
+}  // namespace memgap::runtime::glibc

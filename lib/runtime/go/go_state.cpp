@@ -1,0 +1,156 @@
+#include "runtime/go/go_state.h"
+
+#include <chrono>
+
+#include "collect/maps.h"
+#include "runtime/go/elf_image.h"
+#include "runtime/go/globals.h"
+#include "runtime/go/layout.h"
+#include "runtime/go/pclntab.h"
+#include "runtime/go/remote_memory.h"
+
+namespace memgap::runtime::go {
+
+namespace {
+// linux/amd64 arenas (malloc.go): 64 MiB each, indices offset by arenaBaseOffset.
+constexpr uint64_t kHeapArenaBytes = 64ull << 20;
+constexpr uint64_t kArenaBaseOffset = 0xffff800000000000ull;
+
+struct ExeMapping {
+  std::string path;
+  uint64_t start = 0;  // where file offset 0 is mapped
+};
+
+// The executable is the lowest file mapping at offset 0 (static Go binaries, PIE or not,
+// and cgo binaries alike are mapped below their shared libraries).
+Result<ExeMapping> find_exe(int pid, const collect::ProcSource& proc) {
+  auto maps = collect::read_maps(proc, pid);
+  if (!maps) return maps.error();
+  for (const auto& m : *maps) {
+    if (m.is_file() && m.offset == 0) {
+      ExeMapping e{m.path, m.start};
+      if (m.deleted) e.path = "/proc/" + std::to_string(pid) + "/exe";
+      return e;
+    }
+  }
+  return make_error("PID " + std::to_string(pid) + " has no executable mapping");
+}
+
+Result<std::vector<std::pair<uint64_t, uint64_t>>> read_arenas(const RemoteMemory& mem,
+                                                               uint64_t mheap, const GoLayout& l) {
+  auto hdr = mem.bytes(mheap + l.mheap_allArenas, 16);
+  if (!hdr) return hdr.error();
+  uint64_t ptr = load_u64(*hdr, 0), len = load_u64(*hdr, 8);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  if (!ptr || len == 0 || len > (1u << 20)) return out;
+  auto idx = mem.bytes(ptr, len * 8);
+  if (!idx) return idx.error();
+  for (uint64_t i = 0; i < len; ++i) {
+    uint64_t base = load_u64(*idx, i * 8) * kHeapArenaBytes + kArenaBaseOffset;
+    if (!out.empty() && out.back().second == base) out.back().second += kHeapArenaBytes;
+    else out.emplace_back(base, base + kHeapArenaBytes);
+  }
+  return out;
+}
+}  // namespace
+
+struct GoReader::Impl {
+  int pid = 0;
+  std::string exe;
+  GoVersion version;
+  Pclntab pcln;
+  GoLayout layout;
+  GoGlobals globals;  // runtime addresses (bias applied)
+  uint64_t bias = 0;
+  ProcessMemory mem{0};
+};
+
+GoReader::GoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GoReader::GoReader(GoReader&&) noexcept = default;
+GoReader& GoReader::operator=(GoReader&&) noexcept = default;
+GoReader::~GoReader() = default;
+const GoVersion& GoReader::version() const { return impl_->version; }
+
+bool is_go_process(int pid, const collect::ProcSource& proc) {
+  auto exe = find_exe(pid, proc);
+  if (!exe) return false;
+  auto img = ElfImage::open(exe->path);
+  return img && img->section(".go.buildinfo") != nullptr;
+}
+
+Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const std::string& exe_override) {
+  auto exe = find_exe(pid, proc);
+  if (!exe) return exe.error();
+  std::string path = exe_override.empty() ? exe->path : exe_override;
+  auto img = ElfImage::open(path);
+  if (!img && exe_override.empty()) {
+    path = "/proc/" + std::to_string(pid) + "/exe";  // other mount namespace, replaced file
+    img = ElfImage::open(path);
+  }
+  if (!img) return img.error();
+  auto version = read_buildinfo_version(*img);
+  if (!version) return version.error();
+  if (auto s = check_supported(*version); !s) return s.error();
+
+  auto impl = std::make_unique<Impl>();
+  impl->pid = pid;
+  impl->exe = path;
+  impl->version = *version;
+  impl->mem = ProcessMemory(pid);
+  impl->bias = img->pie() ? exe->start - img->base_vaddr() : 0;
+
+  const ElfSection* text = img->section(".text");
+  // PIE builds keep the table in a relocated section of another name.
+  const char* pcname = img->section(".gopclntab") ? ".gopclntab" : ".data.rel.ro.gopclntab";
+  auto pcbytes = img->section_bytes(pcname);
+  if (!pcbytes) return pcbytes.error();
+  auto pcln = Pclntab::parse(std::move(*pcbytes), text ? text->addr : 0);
+  if (!pcln) return pcln.error();
+  impl->pcln = std::move(*pcln);
+
+  // DWARF is the authority when present; the built-in table covers -w builds.
+  auto layout = layout_from_dwarf(path);
+  if (!layout) layout = builtin_layout(*version);
+  if (!layout) return layout.error();
+  impl->layout = *layout;
+
+  auto globals = img->has_symtab() ? globals_from_symtab(*img)
+                                   : globals_from_code(*img, impl->pcln, *version, impl->layout);
+  if (!globals) return globals.error();
+  impl->globals = globals->rebased(impl->bias);
+  if (auto s = validate_globals(impl->mem, impl->globals, impl->layout); !s) return s.error();
+  return GoReader(std::move(impl));
+}
+
+Result<GoState> GoReader::read() const {
+  auto t0 = std::chrono::steady_clock::now();
+  const Impl& d = *impl_;
+  GoState s;
+  s.version = d.version;
+  s.exe = d.exe;
+  s.layout_source = d.layout.source;
+  s.globals_source = d.globals.source;
+  // Re-validate on every read: the process may have exec'd or exited since open().
+  if (auto v = validate_globals(d.mem, d.globals, d.layout); !v) return v.error();
+  auto m = read_memory_metrics(d.mem, d.globals, d.layout);
+  if (!m) return m.error();
+  s.metrics = std::move(*m);
+  GoSymbolizer sym(d.pcln, d.bias);
+  auto c = read_census(d.mem, d.globals, d.layout, sym);
+  if (!c) return c.error();
+  s.census = std::move(*c);
+  s.metrics["/sched/goroutines:goroutines"] = double(s.census.goroutines);
+  auto arenas = read_arenas(d.mem, d.globals.mheap, d.layout);
+  if (!arenas) return arenas.error();
+  s.arenas = std::move(*arenas);
+  s.read_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+Result<GoState> read_go_state(int pid, const collect::ProcSource& proc) {
+  auto r = GoReader::open(pid, proc);
+  if (!r) return r.error();
+  return r->read();
+}
+
+}  // namespace memgap::runtime::go

@@ -1,0 +1,60 @@
+// Entry point of the Go runtime reader: everything memgap knows about a live Go
+// process from its binary and memory, without the process's help and without BPF.
+//
+//   auto r = GoReader::open(pid, proc);   // once: ELF, version, layouts, globals
+//   auto s = r->read();                    // every few seconds: metrics + census
+//
+// or read_go_state(pid, proc) for a one-shot read.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collect/proc_source.h"
+#include "runtime/go/buildinfo.h"
+#include "runtime/go/goroutines.h"
+#include "runtime/go/memstats.h"
+#include "util/result.h"
+
+namespace memgap::runtime::go {
+
+struct GoState {
+  GoVersion version;
+  std::string exe;
+  std::string layout_source;   // "dwarf" or "builtin go1.19"
+  std::string globals_source;  // "symtab" or "code references"
+  Metrics metrics;             // runtime/metrics names → values (see memstats.h)
+  Census census;
+  // Heap arenas [start, end) in the target's address space (mheap_.allArenas): the
+  // mappings whose residency the go.heap.* and go.stacks categories are weighted by.
+  std::vector<std::pair<uint64_t, uint64_t>> arenas;
+  double read_ms = 0;  // how long the read took
+};
+
+// Whether the process runs a Go program (has .go.buildinfo), without reading it further.
+bool is_go_process(int pid, const collect::ProcSource& proc);
+
+class GoReader {
+ public:
+  // `exe` overrides the executable path (default: from /proc/PID/maps, else
+  // /proc/PID/exe). Fails with a message naming the Go version when it is unsupported.
+  static Result<GoReader> open(int pid, const collect::ProcSource& proc, const std::string& exe = "");
+  Result<GoState> read() const;
+
+  const GoVersion& version() const;
+
+  GoReader(GoReader&&) noexcept;
+  GoReader& operator=(GoReader&&) noexcept;
+  ~GoReader();
+
+ private:
+  struct Impl;
+  explicit GoReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+Result<GoState> read_go_state(int pid, const collect::ProcSource& proc);
+
+}  // namespace memgap::runtime::go

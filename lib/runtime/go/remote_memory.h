@@ -1,0 +1,45 @@
+// Reads another process's memory with process_vm_readv: no ptrace stop, no help from
+// the target, so the Go runtime can be inspected while it keeps running. Reads are not
+// atomic with respect to the target; callers validate what they read.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace memgap::runtime::go {
+
+class RemoteMemory {
+ public:
+  virtual ~RemoteMemory() = default;
+  // Reads exactly `len` bytes at `addr`, or fails (unmapped, process gone, no permission).
+  virtual Status read(uint64_t addr, void* out, size_t len) const = 0;
+
+  Result<uint64_t> u64(uint64_t addr) const;
+  Result<uint32_t> u32(uint64_t addr) const;
+  Result<std::vector<uint8_t>> bytes(uint64_t addr, size_t len) const;
+};
+
+class ProcessMemory final : public RemoteMemory {
+ public:
+  explicit ProcessMemory(int pid) : pid_(pid) {}
+  Status read(uint64_t addr, void* out, size_t len) const override;
+
+ private:
+  int pid_;
+};
+
+// Little-endian field access into a byte buffer copied from the target.
+inline uint64_t load_u64(const std::vector<uint8_t>& b, size_t off) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | (off + i < b.size() ? b[off + i] : 0);
+  return v;
+}
+inline uint32_t load_u32(const std::vector<uint8_t>& b, size_t off) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | (off + i < b.size() ? b[off + i] : 0);
+  return v;
+}
+
+}  // namespace memgap::runtime::go
