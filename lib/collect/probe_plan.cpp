@@ -4,6 +4,7 @@
 #include <set>
 
 #include "collect/elf_symbols.h"
+#include "collect/probe_placement.h"
 
 namespace memgap::collect {
 namespace {
@@ -127,8 +128,20 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
       return;
     }
     first_symbol[key] = ep.symbol;
-    plan.probes.push_back(Probe{ep.symbol, mod.first->path, mod.first->host_path, sym->file_offset, ep.handler,
-                                ep.needs_return});
+    Probe probe;
+    probe.symbol = ep.symbol;
+    probe.module = mod.first->path;
+    probe.binary_path = mod.first->host_path;
+    probe.function_offset = sym->file_offset;
+    probe.handler = ep.handler;
+    probe.needs_return = ep.needs_return;
+    // Both probes of the function move past a harmless prologue to an emulated
+    // instruction; [rsp] is still the return address there, so the uretprobe works too.
+    auto code = ElfSymbols::read_code(mod.first->host_path, sym->file_offset, 32);
+    Placement where = place_entry_probe(code.data(), code.size(), ep.handler == Handler::Free);
+    probe.file_offset = sym->file_offset + where.offset;
+    probe.placement = where.reason;
+    plan.probes.push_back(std::move(probe));
   };
   for (const auto& ep : kAllocatorEntryPoints) add(*alloc, ep);
   if (cxx)

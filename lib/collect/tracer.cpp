@@ -88,7 +88,10 @@ Status Tracer::attach(const ProbePlan& plan) {
     std::vector<Want> wants{{program_for(skel_, p.handler), false}};
     if (p.needs_return) wants.push_back({skel_->progs.alloc_exit, true});
     for (const auto& w : wants) {
-      bpf_link* link = bpf_program__attach_uprobe(w.prog, w.ret, pid_, p.binary_path.c_str(), p.file_offset);
+      // Entry and return probe share one breakpoint (one trap). A uretprobe hijacks the
+      // return address at [rsp] when it fires, which placement guarantees is still there.
+      uint64_t offset = p.file_offset;
+      bpf_link* link = bpf_program__attach_uprobe(w.prog, w.ret, pid_, p.binary_path.c_str(), offset);
       if (!link) {
         int err = errno;
         detach();
@@ -97,7 +100,8 @@ Status Tracer::attach(const ProbePlan& plan) {
                          err);
       }
       links_.push_back(link);
-      spdlog::debug("attached {} {}+0x{:x} ({})", w.ret ? "uretprobe" : "uprobe", p.module, p.file_offset, p.symbol);
+      spdlog::debug("attached {} {}+0x{:x} ({}+{}{})", w.ret ? "uretprobe" : "uprobe", p.module, offset, p.symbol,
+                    offset - p.function_offset, "; " + p.placement);
     }
   }
   return Ok{};

@@ -13,8 +13,12 @@
  *   realloc_site          5 x realloc(malloc(100), 8192)    = 40960 bytes
  *   memalign_site         3 x posix_memalign(64, 16384)     = 49152 bytes
  *   aligned_site          4 x aligned_alloc(4096, 8192)     = 32768 bytes
- *   mmap_site             2 x mmap(256 KiB, anonymous)      = 524288 bytes */
+ *   mmap_site             2 x mmap(256 KiB, anonymous)      = 524288 bytes
+ *   valloc_site           3 x valloc(8192)                  = 24576 bytes
+ *   pvalloc_site          2 x pvalloc(5000)                 = 10000 bytes requested
+ *   reallocarray_site     2 x reallocarray(NULL, 16, 512)   = 16384 bytes */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,12 @@ NOINLINE void memalign_site(void) {
 
 NOINLINE void aligned_site(void) { hold(aligned_alloc(4096, 8192)); }
 
+NOINLINE void valloc_site(void) { hold(valloc(8192)); }
+
+NOINLINE void pvalloc_site(void) { hold(pvalloc(5000)); }
+
+NOINLINE void reallocarray_site(void) { hold(reallocarray(NULL, 16, 512)); }
+
 NOINLINE void mmap_site(void) {
   void* p = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   memset(p, 2, 256 * 1024);
@@ -91,6 +101,9 @@ NOINLINE void variety_workload(void) {
   for (int i = 0; i < 3; i++) memalign_site();
   for (int i = 0; i < 4; i++) aligned_site();
   for (int i = 0; i < 2; i++) mmap_site();
+  for (int i = 0; i < 3; i++) valloc_site();
+  for (int i = 0; i < 2; i++) pvalloc_site();
+  for (int i = 0; i < 2; i++) reallocarray_site();
   __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in every chain */
 }
 
