@@ -21,6 +21,7 @@
 /* Knobs set by user space before load. */
 const volatile __u64 sample_bytes = 512 * 1024; /* mean bytes between samples; <=1: all */
 const volatile __u32 log2_frac[MEMGAP_LOG_TABLE]; /* log2(1 + i/256) in 16.16 fixed point */
+const volatile __u32 stack_bytes = 0;             /* >0: copy this much user stack per sample */
 
 /* Set by user space to stop recording before links are detached (detaching takes ~1 s). */
 volatile __u32 frozen = 0;
@@ -34,6 +35,7 @@ struct inflight {
   __u32 sampled;
   __u32 ignore;   /* not an allocation we track (file-backed mmap) */
   __u32 pad;
+  __u64 seq;      /* pairs the entry's stack copy with the allocation event */
 };
 
 struct stackbuf {
@@ -92,7 +94,7 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 8 * 1024 * 1024);
+  __uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
 
 static __always_inline void count(__u32 which) {
@@ -131,6 +133,52 @@ static __always_inline int should_sample(__u64 size) {
   if (st->bytes_left > 0) return 0;
   st->bytes_left = next_interval();
   return 1;
+}
+
+/* Registers and the top of the user stack, for DWARF unwinding in user space (code built
+ * without frame pointers: Debian's libraries, most -O2 builds). The copy must not run
+ * past the top of the stack mapping, where the read would fault: it is retried shorter. */
+static __always_inline void copy_stack(struct pt_regs* ctx, __u32 tid, __u64 seq) {
+  struct memgap_stack_event* se = bpf_ringbuf_reserve(&events, sizeof(struct memgap_stack_event), 0);
+  if (!se) {
+    count(MG_CNT_EVENTS_LOST);
+    return;
+  }
+  se->kind = MG_EV_STACK;
+  se->tid = tid;
+  se->seq = seq;
+  se->pad = 0;
+  se->regs[0] = ctx->ax;
+  se->regs[1] = ctx->dx;
+  se->regs[2] = ctx->cx;
+  se->regs[3] = ctx->bx;
+  se->regs[4] = ctx->si;
+  se->regs[5] = ctx->di;
+  se->regs[6] = ctx->bp;
+  se->regs[7] = ctx->sp;
+  se->regs[8] = ctx->r8;
+  se->regs[9] = ctx->r9;
+  se->regs[10] = ctx->r10;
+  se->regs[11] = ctx->r11;
+  se->regs[12] = ctx->r12;
+  se->regs[13] = ctx->r13;
+  se->regs[14] = ctx->r14;
+  se->regs[15] = ctx->r15;
+  se->regs[16] = ctx->ip;
+  __u32 len = stack_bytes;
+  se->len = 0;
+  for (int i = 0; i < 6; i++) {
+    if (len > MEMGAP_STACK_BYTES) len = MEMGAP_STACK_BYTES;
+    if (len < 256) break;
+    if (bpf_probe_read_user(se->data, len, (void*)ctx->sp) == 0) {
+      se->len = len;
+      break;
+    }
+    len /= 2;
+  }
+  if (se->len == 0) count(MG_CNT_STACK_COPY_FAILED);
+  else if (se->len < stack_bytes) count(MG_CNT_STACK_COPY_SHORT);
+  bpf_ringbuf_submit(se, 0);
 }
 
 /* Stack of the outermost allocation call: the caller at [rsp] (the frame-pointer chain
@@ -173,7 +221,11 @@ static __always_inline int alloc_enter(struct pt_regs* ctx, __u32 fn, __u64 size
   in.fn = fn;
   in.ignore = ignore;
   in.sampled = !ignore && should_sample(size);
-  if (in.sampled) save_stack(ctx, tid);
+  if (in.sampled) {
+    in.seq = bpf_ktime_get_ns();
+    save_stack(ctx, tid);
+    if (stack_bytes) copy_stack(ctx, tid, in.seq);
+  }
   bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY);
   return 0;
 }
@@ -193,6 +245,7 @@ static __always_inline void release(__u64 addr, __u32 fn) {
   e->tid = (__u32)bpf_get_current_pid_tgid();
   e->nframes = 0;
   e->ts_ns = bpf_ktime_get_ns();
+  e->seq = 0;
   e->addr = addr;
   e->size = 0;
   bpf_ringbuf_submit(e, 0);
@@ -286,6 +339,7 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret) {
   e->fn = call.fn;
   e->tid = tid;
   e->ts_ns = bpf_ktime_get_ns();
+  e->seq = call.seq;
   e->addr = addr;
   e->size = size;
   e->nframes = 0;

@@ -5,6 +5,8 @@
 
 #define MEMGAP_MAX_FRAMES 64
 #define MEMGAP_LOG_TABLE 256
+#define MEMGAP_STACK_BYTES 16384 /* most user stack a sampled event copies for DWARF unwinding */
+#define MEMGAP_NREGS 17          /* x86-64 DWARF registers 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
 
 /* Which allocator entry point an event came from. */
 enum memgap_fn {
@@ -24,6 +26,7 @@ enum memgap_fn {
 enum memgap_event_kind {
   MG_EV_ALLOC = 1, /* a sampled allocation that succeeded */
   MG_EV_FREE = 2,  /* a sampled allocation was released */
+  MG_EV_STACK = 3, /* registers and a copy of the user stack at a sampled call's entry */
 };
 
 /* Counters, one slot each in a per-CPU array; user space sums the CPUs. */
@@ -37,6 +40,8 @@ enum memgap_counter {
   MG_CNT_STACKS_LOST,        /* stack read failed */
   MG_CNT_UNMATCHED_RETURNS,  /* return probe without an entry (attach raced a call) */
   MG_CNT_FREES_MATCHED,      /* frees of sampled allocations */
+  MG_CNT_STACK_COPY_SHORT,   /* stack copy had to be shortened (near the top of the stack) */
+  MG_CNT_STACK_COPY_FAILED,  /* no stack bytes could be read */
   MG_CNT_COUNT
 };
 
@@ -46,11 +51,24 @@ struct memgap_event {
   unsigned int tid;
   unsigned int nframes;  /* valid entries in frames[] */
   unsigned long long ts_ns;   /* bpf_ktime_get_ns */
+  unsigned long long seq;     /* the call's sequence number; matches its MG_EV_STACK */
   unsigned long long addr;
   unsigned long long size;
   /* frames[0] is the allocating function's caller (read from [rsp] at entry), then the
    * frame-pointer chain above it. */
   unsigned long long frames[MEMGAP_MAX_FRAMES];
+};
+
+/* Emitted at the entry of a sampled call when DWARF unwinding is on; user space unwinds
+ * it with libdw's CFI and pairs it with the MG_EV_ALLOC of the same tid and seq. */
+struct memgap_stack_event {
+  unsigned int kind; /* MG_EV_STACK */
+  unsigned int tid;
+  unsigned long long seq;
+  unsigned long long regs[MEMGAP_NREGS];
+  unsigned int len;   /* bytes of data[] copied from regs[7] (rsp) upward */
+  unsigned int pad;
+  unsigned char data[MEMGAP_STACK_BYTES];
 };
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
   t->skel_ = memgap_bpf::open();
   if (!t->skel_) return bpf_error("cannot open BPF object", errno);
   t->skel_->rodata->sample_bytes = config.sample_bytes;
+  t->skel_->rodata->stack_bytes = std::min<uint32_t>(config.stack_bytes, MEMGAP_STACK_BYTES);
   for (int i = 0; i < MEMGAP_LOG_TABLE; ++i)
     t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
   bpf_map__set_max_entries(t->skel_->maps.live, config.max_live);
@@ -71,7 +73,7 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
 
   auto cb = [](void* ctx, void* data, size_t size) -> int {
     auto* self = static_cast<Tracer*>(ctx);
-    if (size >= offsetof(memgap_event, frames)) self->on_event_(*static_cast<const memgap_event*>(data), size);
+    if (size >= sizeof(uint32_t)) self->on_event_(data, size);
     return 0;
   };
   t->rb_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.events), cb, t.get(), nullptr);

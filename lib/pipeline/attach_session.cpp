@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
+#include <unordered_map>
 #include <memory>
 #include <thread>
 
@@ -18,6 +20,7 @@
 #include "collect/tracer.h"
 #include "pipeline/memory_rollup.h"
 #include "symbolize/symbolizer.h"
+#include "symbolize/unwinder.h"
 
 namespace memgap::pipeline {
 namespace {
@@ -81,14 +84,51 @@ struct Session {
   const AttachOptions& opt;
   collect::RealProcSource proc;
   collect::Target target;
+  bool target_is_go = false;
   model::Meta meta;
   std::unique_ptr<collect::Sampler> sampler;
   std::unique_ptr<collect::Tracer> tracer;
   symbolize::Symbolizer symbolizer;
+  symbolize::Unwinder unwinder{symbolizer};
+  // Stack copies wait here (by tid) for the allocation event of the same call.
+  std::unordered_map<uint32_t, std::vector<uint8_t>> pending_stacks;
+  uint64_t unwind_stops[4] = {};  // by symbolize::UnwindStop
   SeriesRecorder series;
   Clock::time_point t0;
 
   explicit Session(const AttachOptions& o) : opt(o) {}
+
+  // Ring-buffer records arrive here: a stack copy is kept until its allocation arrives
+  // (same tid and seq), then unwound; without one, the frame-pointer frames are used.
+  void on_record(const void* data, size_t size) {
+    uint32_t kind = *static_cast<const uint32_t*>(data);
+    if (kind == MG_EV_STACK && size >= sizeof(memgap_stack_event)) {
+      const auto* se = static_cast<const memgap_stack_event*>(data);
+      if (pending_stacks.size() > 4096) pending_stacks.clear();  // orphans of failed calls
+      auto& buf = pending_stacks[se->tid];
+      buf.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + sizeof(memgap_stack_event));
+      return;
+    }
+    if (size < offsetof(memgap_event, frames)) return;
+    const auto& e = *static_cast<const memgap_event*>(data);
+    if (e.kind == MG_EV_ALLOC) {
+      auto it = pending_stacks.find(e.tid);
+      if (it != pending_stacks.end()) {
+        const auto* se = reinterpret_cast<const memgap_stack_event*>(it->second.data());
+        if (se->seq == e.seq) {
+          symbolize::Unwound u = unwinder.unwind(*se);
+          unwind_stops[static_cast<int>(u.stop)]++;
+          pending_stacks.erase(it);
+          // A one-frame result means CFI failed at once: the frame-pointer walk may do better.
+          if (u.pcs.size() >= 2 || e.nframes <= 2) {
+            sampler->on_event(e, &u.pcs);
+            return;
+          }
+        }
+      }
+    }
+    sampler->on_event(e);
+  }
 
   void fill_counters() {
     if (!tracer) return;
@@ -98,6 +138,17 @@ struct Session {
     meta.drops.events_lost = c[MG_CNT_EVENTS_LOST];
     meta.drops.stacks_lost = c[MG_CNT_STACKS_LOST];
     meta.drops.unmatched_returns = c[MG_CNT_UNMATCHED_RETURNS];
+    using symbolize::UnwindStop;
+    meta.drops.stacks_truncated = unwind_stops[static_cast<int>(UnwindStop::CopyTooShort)] +
+                                  unwind_stops[static_cast<int>(UnwindStop::NoCfi)];
+  }
+
+  // Why DWARF unwinds stopped early, for the report's notes.
+  void note_truncations() {
+    using symbolize::UnwindStop;
+    for (UnwindStop why : {UnwindStop::CopyTooShort, UnwindStop::NoCfi, UnwindStop::MaxFrames})
+      if (uint64_t n = unwind_stops[static_cast<int>(why)])
+        meta.notes.push_back(std::to_string(n) + " stacks truncated: " + symbolize::unwind_stop_name(why));
   }
 
   model::Snapshot build(bool alive) {
@@ -164,7 +215,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   m.hostname = hostname();
   m.kernel = kernel_release();
   m.mode = opt.no_probes ? "rss-only" : "alloc";
-  m.unwind = opt.no_probes ? "" : "fp";
+  m.unwind = "";
   m.sample_bytes = opt.no_probes ? 0 : opt.sample_bytes;
   m.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -179,8 +230,12 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     collect::TracerConfig cfg;
     cfg.pid = opt.pid;
     cfg.sample_bytes = opt.sample_bytes;
-    auto* sampler = s.sampler.get();
-    auto tracer = collect::Tracer::open(cfg, [sampler](const memgap_event& e, size_t) { sampler->on_event(e); });
+    // Frame pointers suffice for Go (which keeps them); C and C++ code from Debian and
+    // most -O2 builds has none, so sampled stacks are copied and unwound with CFI.
+    m.unwind = opt.unwind == "auto" ? (s.target_is_go ? "fp" : "dwarf") : opt.unwind;
+    if (m.unwind == "dwarf") cfg.stack_bytes = opt.stack_copy_bytes;
+    Session* session = &s;
+    auto tracer = collect::Tracer::open(cfg, [session](const void* d, size_t n) { session->on_record(d, n); });
     if (!tracer) return tracer.error();
     s.tracer = std::move(*tracer);
     // Open the modules before attaching: they must be readable even if the target dies.
@@ -237,6 +292,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
         s.symbolizer.add_modules(collect::modules_from_maps(opt.pid, *maps));
     }
     s.tracer->detach();
+    s.note_truncations();
   }
   if (alive) alive = process_alive(opt.pid, s.proc);
   if (!alive) {

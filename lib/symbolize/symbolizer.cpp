@@ -98,6 +98,8 @@ struct Symbolizer::Impl {
 
 Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) { impl_->dwfl = dwfl_begin(&kCallbacks); }
 
+::Dwfl* Symbolizer::dwfl() const { return impl_->dwfl; }
+
 Symbolizer::~Symbolizer() {
   if (impl_->dwfl) dwfl_end(impl_->dwfl);
 }
