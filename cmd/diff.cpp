@@ -28,6 +28,7 @@ struct DiffArgs {
   std::string fail_on_growth;
   size_t top = 20;
   bool all = false;
+  std::string min_delta;
 };
 
 Status write_output(const std::string& data, const std::string& path, bool binary) {
@@ -52,6 +53,12 @@ int run_diff(const DiffArgs& a) {
     if (!l) return report_error(l.error());
     limit = *l;
   }
+  uint64_t min_delta = 0;
+  if (!a.min_delta.empty()) {
+    auto m = parse_size(a.min_delta);
+    if (!m) return report_error(m.error());
+    min_delta = *m;
+  }
   auto base = model::read_snapshot_file(a.base_path);
   if (!base) return report_error(base.error());
   auto now = model::read_snapshot_file(a.new_path);
@@ -60,6 +67,7 @@ int run_diff(const DiffArgs& a) {
   analyze::DiffOptions options;
   options.top = a.top;
   options.show_unchanged = a.all;
+  options.min_delta_bytes = min_delta;
   analyze::SnapshotDiff diff = analyze::diff_snapshots(*base, *now, options);
   report::DiffSides sides{a.base_path, a.new_path, &*base, &*now};
 
@@ -104,6 +112,9 @@ Action add_diff_command(CLI::App& app) {
   sub->add_option("-n,--top", args->top, "Site rows shown before the rest fold into [N others]; 0 = all")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("-a,--all", args->all, "Also list unchanged [ = ] sites");
+  sub->add_option("--min-delta", args->min_delta,
+                  "Count a site as unchanged when its live bytes moved by less than SIZE (sampling noise)")
+      ->check(kSizeValidator);
   return [args] { return run_diff(*args); };
 }
 

@@ -25,11 +25,21 @@ uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1) {
   return e > s ? e - s : 0;
 }
 
-// Bytes of [r.start, r.end) covered by the (possibly overlapping) ranges.
+// Bytes of [r.start, r.end) covered by `ranges`, which must be sorted by start and not
+// overlap each other (chunks and heaps never do). Binary search keeps 10,000 mappings
+// against 10,000 chunks cheap.
 uint64_t covered(const Region& r, const std::vector<AddressRange>& ranges) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), r.start,
+                             [](uint64_t a, const AddressRange& x) { return a < x.start; });
+  if (it != ranges.begin()) --it;
   uint64_t sum = 0;
-  for (const auto& c : ranges) sum += overlap(r.start, r.end, c.start, c.end);
+  for (; it != ranges.end() && it->start < r.end; ++it) sum += overlap(r.start, r.end, it->start, it->end);
   return std::min(sum, r.size());
+}
+
+std::vector<AddressRange> sorted(std::vector<AddressRange> v) {
+  std::sort(v.begin(), v.end(), [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  return v;
 }
 
 }  // namespace
@@ -73,9 +83,19 @@ std::vector<ClassifiedRegion> classify(const ProcessView& view, const HeapObserv
   for (const auto& r : regs)
     if (r.executable() && !r.path.empty() && r.path[0] == '/') modules.insert(r.path);
 
+  // Chunks known to the allocator and to the probes are mostly the same ones; merge
+  // them so none is counted twice.
   std::vector<AddressRange> chunks;
   if (obs.allocator) chunks = obs.allocator->mmapped_chunks;
   chunks.insert(chunks.end(), obs.tracked_mmaps.begin(), obs.tracked_mmaps.end());
+  chunks = sorted(std::move(chunks));
+  std::vector<AddressRange> merged;
+  for (const auto& c : chunks) {
+    if (!merged.empty() && c.start < merged.back().end) merged.back().end = std::max(merged.back().end, c.end);
+    else merged.push_back(c);
+  }
+  chunks = std::move(merged);
+  const std::vector<AddressRange> arena_heaps = obs.allocator ? sorted(obs.allocator->arena_heaps) : std::vector<AddressRange>{};
 
   // Which regions hold a known thread stack pointer.
   std::vector<int> sp_tid(regs.size(), 0);
@@ -111,7 +131,7 @@ std::vector<ClassifiedRegion> classify(const ProcessView& view, const HeapObserv
     } else if (sp_tid[i]) {
       c.kind = RegionKind::ThreadStack;
       c.why = "holds sp of tid " + std::to_string(sp_tid[i]);
-    } else if (anon && obs.allocator && covered(r, obs.allocator->arena_heaps) * 2 > r.size()) {
+    } else if (anon && !arena_heaps.empty() && covered(r, arena_heaps) * 2 > r.size()) {
       c.kind = RegionKind::ArenaHeap;
       c.why = "arena heap from allocator state";
     } else if (anon && allocator == "glibc" && !(obs.allocator && !obs.allocator->arena_heaps.empty()) &&
@@ -145,7 +165,10 @@ std::vector<ClassifiedRegion> classify(const ProcessView& view, const HeapObserv
     for (size_t i = 1; i < regs.size(); ++i) {
       const Region& g = regs[i - 1];
       const Region& r = regs[i];
-      if (out[i].kind != RegionKind::AnonOther || !r.writable() || !r.path.empty()) continue;
+      // In a jemalloc process unclaimed anonymous memory was presumed allocator heap;
+      // a guard-shaped region is still a stack.
+      const bool unclaimed = out[i].kind == RegionKind::AnonOther || out[i].kind == RegionKind::AllocatorHeap;
+      if (!unclaimed || !r.writable() || !r.path.empty()) continue;
       if (g.no_access() && g.path.empty() && g.end == r.start && g.size() <= (1u << 20) && r.size() <= (64ull << 20)) cand.push_back(i);
     }
     std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) { return regs[a].rss > regs[b].rss; });

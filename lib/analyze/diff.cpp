@@ -32,10 +32,11 @@ Amounts amounts_of(const model::Site& s) {
                  clamp_sat(s.alloc_objects)};
 }
 
-RowStatus status_of(const SiteDiff& d, bool in_base, bool in_new) {
+RowStatus status_of(const SiteDiff& d, bool in_base, bool in_new, uint64_t min_delta = 0) {
   if (!in_base) return RowStatus::kNew;
   if (!in_new) return RowStatus::kDeleted;
   int64_t db = d.delta_live_bytes();
+  if (min_delta > 0 && static_cast<uint64_t>(db < 0 ? -db : db) < min_delta) return RowStatus::kSame;
   if (db > 0) return RowStatus::kGrew;
   if (db < 0) return RowStatus::kShrank;
   int64_t dobj = d.delta_live_objects();
@@ -50,10 +51,11 @@ bool is_change(const SiteDiff& d) { return d.status != RowStatus::kSame; }
 // first). Ties break on the key so the order is deterministic.
 bool rank_before(const SiteDiff& a, const SiteDiff& b) {
   auto klass = [](const SiteDiff& d) {
+    if (!is_change(d)) return 3;
     int64_t db = d.delta_live_bytes();
     if (db > 0) return 0;
     if (db < 0) return 1;
-    return is_change(d) ? 2 : 3;
+    return 2;
   };
   int ka = klass(a), kb = klass(b);
   if (ka != kb) return ka < kb;
@@ -161,7 +163,7 @@ SnapshotDiff diff_snapshots(const model::Snapshot& base, const model::Snapshot& 
   SnapshotDiff out;
   out.all.reserve(rows.size());
   for (auto& [key, row] : rows) {
-    row.status = status_of(row, in_base.count(key) > 0, in_new.count(key) > 0);
+    row.status = status_of(row, in_base.count(key) > 0, in_new.count(key) > 0, options.min_delta_bytes);
     add(out.total.base, row.base);
     add(out.total.now, row.now);
     out.changed = out.changed || is_change(row);

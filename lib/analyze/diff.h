@@ -56,6 +56,11 @@ struct CategoryDiff {
 struct DiffOptions {
   size_t top = 20;              // rows shown before the rest fold into [N others]; 0 = all
   bool show_unchanged = false;  // list [ = ] rows even when other rows changed
+  // A site present in both snapshots whose live bytes moved by less than this counts as
+  // unchanged ([ = ]). With sampling (sample_bytes > 1) live figures of a steady site
+  // wobble by about one sampling interval; this keeps such churn out of the table.
+  // 0: any change counts. Never applies to [NEW]/[DEL] rows or to TOTAL.
+  uint64_t min_delta_bytes = 0;
 };
 
 struct SnapshotDiff {

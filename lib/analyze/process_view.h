@@ -25,6 +25,7 @@ struct Region {
   uint64_t rss = 0;        // bytes resident
   uint64_t anonymous = 0;  // resident anonymous bytes (COW pages of file mappings too)
   uint64_t swap = 0;
+  uint64_t lazy_free = 0;  // resident pages given back with MADV_FREE (reclaimable)
 
   uint64_t size() const { return end - start; }
   bool readable() const { return perms.size() > 0 && perms[0] == 'r'; }
@@ -68,6 +69,7 @@ struct HeapObservation {
   bool probes_ran = false;
   uint64_t live_tracked = 0;       // live bytes seen by probes (extrapolated), all kinds
   uint64_t live_tracked_mmap = 0;  // the part of live_tracked in chunks with their own mmap
+  uint64_t live_tracked_objects = 0;  // live allocations behind live_tracked (0 = unknown)
   std::vector<AddressRange> tracked_mmaps;  // those chunks' ranges, when known
   std::string live_source = "allocator probes";  // e.g. "uprobes, sampled every 512KiB"
   std::optional<AllocatorState> allocator;

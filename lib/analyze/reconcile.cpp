@@ -1,12 +1,17 @@
 #include "analyze/reconcile.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "util/units.h"
 
 namespace memgap::analyze {
 namespace {
+
+// Mean per-chunk cost beyond the requested size in glibc: an 8-byte header plus
+// rounding to 16 (7.5 on average for uniformly spread sizes).
+constexpr uint64_t kChunkOverhead = 16;
 
 const char* meaning_of(const std::string& name) {
   if (name == kHeapLive) return "live allocations seen by the probes (extrapolated from samples)";
@@ -24,14 +29,18 @@ model::GapCategory category(const char* name, uint64_t bytes, std::string source
 }
 
 // Why heap.profiled differs from RSS, in one sentence naming the largest reasons.
-std::string explain(const model::Gap& gap, const HeapObservation& obs) {
+// `heap_split` is false when heap.untracked holds the whole undivided heap.
+std::string explain(const model::Gap& gap, const HeapObservation& obs, bool heap_split) {
   std::vector<const model::GapCategory*> others;
   for (const auto& c : gap.categories)
     if (c.name != kHeapLive && c.bytes > 0) others.push_back(&c);
   std::sort(others.begin(), others.end(), [](auto* a, auto* b) { return a->bytes > b->bytes; });
-  auto phrase = [](const model::GapCategory& c) {
+  const char* untracked_what = !heap_split ? "heap not split into live and free"
+                               : obs.probes_ran ? "heap allocated before attach"
+                                                : "live heap per the allocator";
+  auto phrase = [untracked_what](const model::GapCategory& c) {
     std::string what = c.name == kHeapFree        ? "allocator free space and fragmentation"
-                       : c.name == kHeapUntracked ? "heap allocated before attach"
+                       : c.name == kHeapUntracked ? std::string(untracked_what)
                        : c.name == kStacksThreads ? "thread stacks"
                        : c.name == kAnonOther     ? "other anonymous memory"
                        : c.name == kFileMapped    ? "code and mapped files"
@@ -70,7 +79,10 @@ Residency measure(const ProcessView& view, const std::vector<ClassifiedRegion>& 
     switch (c.kind) {
       case RegionKind::Brk:
       case RegionKind::ArenaHeap:
-      case RegionKind::AllocatorHeap: r.heap_arenas += reg.rss; break;
+      case RegionKind::AllocatorHeap:
+        r.heap_arenas += reg.rss;
+        r.heap_lazy_free += std::min(reg.lazy_free, reg.rss);
+        break;
       case RegionKind::MallocMmap:
         r.heap_mmaps += c.heap_rss;
         r.anon_other += reg.rss - c.heap_rss;
@@ -86,6 +98,22 @@ Residency measure(const ProcessView& view, const std::vector<ClassifiedRegion>& 
     }
   }
   return r;
+}
+
+std::vector<FileResidency> file_breakdown(const ProcessView& view, const std::vector<ClassifiedRegion>& regions) {
+  std::map<std::string, FileResidency> by_path;
+  for (const auto& c : regions) {
+    if (c.kind != RegionKind::Module && c.kind != RegionKind::MappedFile) continue;
+    const Region& r = view.regions[c.index];
+    auto& f = by_path[r.path];
+    f.path = r.path;
+    f.rss += r.rss;
+    f.module = c.kind == RegionKind::Module;
+  }
+  std::vector<FileResidency> out;
+  for (auto& [_, f] : by_path) out.push_back(std::move(f));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.rss > b.rss; });
+  return out;
 }
 
 model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
@@ -112,18 +140,32 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
 
   const uint64_t live = obs.probes_ran ? std::min(obs.live_tracked, heap) : 0;
   uint64_t untracked = 0;
+  bool heap_split = true;
   std::string untracked_source;
   if (st) {
-    const uint64_t in_use = st->in_use + st->mmapped;
+    // The allocator counts whole chunks; probes count requested bytes. The difference
+    // (header + rounding, ~16 B a chunk on glibc) is allocator overhead, not live data.
+    const uint64_t overhead = obs.probes_ran ? obs.live_tracked_objects * kChunkOverhead : 0;
+    const uint64_t in_use_all = st->in_use + st->mmapped;
+    const uint64_t in_use = in_use_all > overhead ? in_use_all - overhead : 0;
     untracked = in_use > live ? std::min(in_use - live, heap - live) : 0;
-    untracked_source = st->source + ": in-use " + format_size(in_use) + (obs.probes_ran ? " minus heap.live" : "");
+    untracked_source = st->source + ": in-use " + format_size(in_use_all) +
+                       (overhead ? " minus ~" + format_size(overhead) + " chunk overhead" : "") +
+                       (obs.probes_ran ? " minus heap.live" : "");
   } else if (!obs.probes_ran) {
-    untracked = heap;
-    untracked_source = "not split: allocator state unavailable, so all resident heap is counted here";
+    // Pages the allocator gave back with MADV_FREE are still resident but certainly
+    // free; the rest cannot be divided without the allocator's state.
+    untracked = heap - std::min(res.heap_lazy_free, heap);
+    heap_split = false;
+    untracked_source = allocator == "glibc"
+                           ? "not split: glibc state unreadable (install libc6-dbg), so all resident heap is here"
+                           : "not split: " + allocator + " state not readable from outside, so all resident heap (" +
+                                 allocator + "'s anonymous mappings) is here";
   } else {
     untracked_source = "unknown without allocator state; pre-attach live heap is inside heap.free";
   }
   const uint64_t free_bytes = heap - live - untracked;
+  if (!heap_split && res.heap_lazy_free) heap_parts += "; " + format_size(res.heap_lazy_free) + " given back (MADV_FREE)";
 
   model::Gap gap;
   gap.rss = view.rollup_rss ? view.rollup_rss : res.total;
@@ -136,15 +178,20 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
                                     "smaps: [stack] + " + std::to_string(res.thread_stacks) + " thread stacks of " +
                                         std::to_string(view.threads.size()) + " threads"));
   gap.categories.push_back(category(kAnonOther, res.anon_other, "smaps: private anonymous mappings not claimed above"));
+  std::string largest;
+  if (auto files = file_breakdown(view, classes); !files.empty() && files[0].rss > 0) {
+    const std::string& p = files[0].path;
+    largest = " (largest " + p.substr(p.rfind('/') + 1) + " " + format_size(files[0].rss) + ")";
+  }
   gap.categories.push_back(category(kFileMapped, res.modules + res.mapped_files + res.kernel,
                                     "smaps: modules " + format_size(res.modules) + ", mapped files " +
-                                        format_size(res.mapped_files)));
+                                        format_size(res.mapped_files) + largest));
   gap.categories.push_back(category(kShmem, res.shmem, "smaps: shared anonymous, memfd, SysV, /dev/shm mappings"));
 
   uint64_t sum = 0;
   for (const auto& c : gap.categories) sum += c.bytes;
   gap.unexplained = static_cast<int64_t>(gap.rss) - static_cast<int64_t>(sum);
-  gap.explanation = explain(gap, obs);
+  gap.explanation = explain(gap, obs, heap_split);
   return gap;
 }
 

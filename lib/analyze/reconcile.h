@@ -3,6 +3,7 @@
 // saw) and free (the rest of resident heap), and says why the profile and RSS differ.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "analyze/classify.h"
@@ -25,6 +26,7 @@ struct Residency {
   uint64_t total = 0;         // Σ rss over regions
   uint64_t heap_arenas = 0;   // brk + arena heaps + other allocators' extents
   uint64_t heap_mmaps = 0;    // resident part of mappings holding malloc'd chunks
+  uint64_t heap_lazy_free = 0;  // MADV_FREE'd pages inside brk/arena/allocator heaps
   uint64_t stacks = 0;
   uint64_t modules = 0;
   uint64_t mapped_files = 0;
@@ -35,6 +37,15 @@ struct Residency {
 };
 
 Residency measure(const ProcessView& view, const std::vector<ClassifiedRegion>& regions);
+
+// Resident bytes per file (all mappings of a path summed), largest first: which module
+// or mapped file file.mapped is made of.
+struct FileResidency {
+  std::string path;
+  uint64_t rss = 0;
+  bool module = false;  // has executable code
+};
+std::vector<FileResidency> file_breakdown(const ProcessView& view, const std::vector<ClassifiedRegion>& regions);
 
 // Categories are emitted in a fixed order (heap first) and always all present, zero or
 // not, so that consumers can rely on the names.

@@ -65,6 +65,7 @@ std::vector<SmapsEntry> parse_smaps(const std::string& text) {
       auto m = parse_maps(std::string(line));
       if (m.empty()) return;
       out.push_back(SmapsEntry{std::move(m[0]), {}, {}});
+      out.back().fields.reserve(32);
       return;
     }
     if (out.empty()) return;
@@ -82,7 +83,7 @@ std::vector<SmapsEntry> parse_smaps(const std::string& text) {
       return;
     }
     uint64_t v = 0;
-    if (parse_field(line, key, v)) out.back().fields[key] = v;
+    if (parse_field(line, key, v)) out.back().fields.emplace_back(key, v);
   });
   return out;
 }

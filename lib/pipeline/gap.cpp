@@ -1,5 +1,7 @@
 #include "pipeline/gap.h"
 
+#include <algorithm>
+
 #include "analyze/classify.h"
 #include "runtime/glibc/arena_reader.h"
 
@@ -9,9 +11,13 @@ namespace {
 std::optional<analyze::AllocatorState> glibc_state(int pid, const collect::ProcessMemory& pm,
                                                    std::vector<std::string>& notes) {
   std::vector<collect::Mapping> maps;
+  std::vector<runtime::glibc::Range> resident;
   maps.reserve(pm.mappings.size());
-  for (const auto& e : pm.mappings) maps.push_back(e.map);
-  auto st = runtime::glibc::read_glibc_arenas(pid, maps);
+  for (const auto& e : pm.mappings) {
+    maps.push_back(e.map);
+    if (e.map.path.empty() && e.get("Rss") > 0) resident.push_back({e.map.start, e.map.end});
+  }
+  auto st = runtime::glibc::read_glibc_arenas(pid, maps, &resident);
   if (!st) {
     notes.push_back("glibc heap state unavailable: " + st.error().message +
                     (st.error().hint.empty() ? "" : " (" + st.error().hint + ")"));
@@ -21,8 +27,10 @@ std::optional<analyze::AllocatorState> glibc_state(int pid, const collect::Proce
   analyze::AllocatorState a;
   a.allocator = "glibc";
   a.source = st->source;
-  a.in_use = st->in_use;
-  a.free = st->free;
+  // Chunks in per-thread caches are free memory, though malloc counts them as in use.
+  const uint64_t cached = std::min(st->tcache_free, st->in_use);
+  a.in_use = st->in_use - cached;
+  a.free = st->free + cached;
   a.system = st->system;
   a.mmapped = st->mmapped;
   a.mmapped_count = st->mmapped_count;
@@ -49,6 +57,7 @@ analyze::ProcessView to_view(const collect::ProcessMemory& pm) {
     r.rss = e.get("Rss");
     r.anonymous = e.get("Anonymous");
     r.swap = e.get("Swap");
+    r.lazy_free = e.get("LazyFree");
     v.regions.push_back(std::move(r));
   }
   auto it = pm.rollup.find("Rss");
@@ -69,11 +78,14 @@ Result<GapReport> explain_rss_report(int pid, const collect::ProcSource& proc, c
   analyze::HeapObservation o = obs;
   rep.allocator = analyze::detect_allocator(view, o);
   // Only the live /proc describes a process whose memory can be read now.
-  const bool live = dynamic_cast<const collect::RealProcSource*>(&proc) != nullptr;
-  if (!o.allocator && opts.read_allocator_state && live && rep.allocator == "glibc")
+  const bool read_state =
+      opts.read_allocator_state.value_or(dynamic_cast<const collect::RealProcSource*>(&proc) != nullptr);
+  if (!o.allocator && read_state && rep.allocator == "glibc")
     o.allocator = glibc_state(pid, *pm, rep.notes);
   rep.gap = analyze::reconcile(view, o);
-  rep.residency = analyze::measure(view, analyze::classify(view, o));
+  const auto classes = analyze::classify(view, o);
+  rep.residency = analyze::measure(view, classes);
+  rep.files = analyze::file_breakdown(view, classes);
   return rep;
 }
 

@@ -2,6 +2,7 @@
 // the target (runtime) + what the probes saw → model::Gap (analyze). The one entry point
 // `memgap attach` calls, with or without probes (--no-probes passes probes_ran=false).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,15 +16,17 @@
 namespace memgap::pipeline {
 
 struct GapOptions {
-  // Read malloc's state from the target's memory (process_vm_readv). Done only for the
-  // live /proc (RealProcSource); recorded files have no memory to read.
-  bool read_allocator_state = true;
+  // Read malloc's state from the target's memory (process_vm_readv). Unset: only when
+  // `proc` is the live /proc (RealProcSource), since recorded files have no memory to
+  // read; set true when passing a wrapper around the live /proc.
+  std::optional<bool> read_allocator_state;
 };
 
 struct GapReport {
   model::Gap gap;
   model::Memory memory;            // smaps_rollup, for Snapshot::memory
   analyze::Residency residency;    // per-kind residency behind the categories
+  std::vector<analyze::FileResidency> files;  // what file.mapped is made of, largest first
   std::string allocator;           // "glibc", "jemalloc", "none"
   std::vector<std::string> notes;  // degraded inputs (no debug info, no rollup, ...)
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace memgap::pipeline {
@@ -88,6 +89,30 @@ model::GoInfo to_model(const rg::GoState& s) {
 }
 }  // namespace
 
+std::vector<GoroutineGrowth> growing_goroutine_groups(const model::GoInfo& first,
+                                                      const model::GoInfo& last, uint64_t min_added,
+                                                      double min_ratio) {
+  auto key = [](const model::GoroutineGroup& g) {
+    return g.created_by + "\x1f" + g.start + "\x1f" + g.wait_reason;
+  };
+  std::map<std::string, uint64_t> before;
+  for (const auto& g : first.goroutine_groups) before[key(g)] += g.count;
+  std::vector<GoroutineGrowth> out;
+  for (const auto& g : last.goroutine_groups) {
+    uint64_t b = before.count(key(g)) ? before[key(g)] : 0;
+    if (g.count < b + min_added || double(g.count - b) < min_ratio * double(b)) continue;
+    GoroutineGrowth gr{g, b, {}};
+    gr.note = "goroutine leak suspect: " + std::to_string(b) + " -> " + std::to_string(g.count) +
+              " goroutines created by " + g.created_by + " (start " + g.start + ", " +
+              (g.wait_reason.empty() ? "no wait reason" : g.wait_reason) + ")";
+    out.push_back(std::move(gr));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.group.count - a.before > b.group.count - b.before;
+  });
+  return out;
+}
+
 GoSection build_go_section(const rg::GoState& s, const std::vector<MappingResidency>& maps, uint64_t rss) {
   GoSection out;
   out.info = to_model(s);
@@ -153,10 +178,11 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
       {"go.other", w_other, meta_src, "profiling buckets and other runtime allocations"},
   };
 
-  // pprof's inuse_space shows sampled live objects as of the last GC: at most `objects`,
-  // and nothing when the runtime's sampling is off.
+  // pprof's inuse_space extrapolates sampled live objects: about the runtime's own
+  // heap-objects figure (pprof knows nothing of residency), and nothing at all when the
+  // runtime's sampling is off.
   double rate = metric(s, "runtime.MemProfileRate");
-  out.profiled = rate > 0 ? w_objects : 0;
+  out.profiled = rate > 0 ? static_cast<uint64_t>(objects) : 0;
   struct Part { uint64_t bytes; std::string what; };
   std::vector<Part> parts = {
       {w_free, "idle heap spans"},        {w_stacks + w_osstacks, "goroutine stacks"},
@@ -164,15 +190,23 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
       {w_other, "other runtime memory"},
   };
   uint64_t go_total = w_objects + w_unused + w_free + w_stacks + w_osstacks + w_meta + w_other;
-  if (rss > go_total) parts.push_back({rss - go_total, "memory outside the Go runtime (binary, libc, cgo)"});
+  uint64_t file_rss = 0;
+  for (const auto& m : maps)
+    if (!m.path.empty() && m.path[0] == '/') file_rss += m.rss;
+  uint64_t outside = rss > go_total ? rss - go_total : 0;
+  uint64_t files = std::min(file_rss, outside);
+  parts.push_back({files, "mapped files (the binary, libraries, data files)"});
+  parts.push_back({outside - files, "other memory outside the Go runtime (C heap, thread stacks, .bss)"});
   std::stable_sort(parts.begin(), parts.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
   std::ostringstream e;
   if (rate > 0)
-    e << "pprof would show about " << iec(w_objects) << " of live Go heap objects (sampled every "
-      << iec(static_cast<uint64_t>(rate)) << ") against " << iec(rss) << " RSS; the rest is ";
+    e << "pprof would show about " << iec(out.profiled) << " of live Go heap objects (sampled every "
+      << iec(static_cast<uint64_t>(rate)) << ") against " << iec(rss)
+      << " RSS, of which " << iec(w_objects) << " are resident heap objects; the rest is ";
   else
     e << "heap profiling is off in this process (MemProfileRate=0), so pprof shows nothing of its "
-      << iec(w_objects) << " live Go heap objects; besides them RSS " << iec(rss) << " holds ";
+      << iec(static_cast<uint64_t>(objects)) << " live Go heap objects; besides them RSS " << iec(rss)
+      << " holds ";
   int shown = 0;
   for (const auto& p : parts) {
     if (p.bytes == 0 || shown == 3) continue;
@@ -181,8 +215,44 @@ GoSection build_go_section(const rg::GoState& s, const std::vector<MappingReside
   }
   if (!shown) e << "nothing else of note";
   e << ".";
+  // Go's own figures count mapped memory; say so when most of it was never touched.
+  double heap_accounted = accounted + metric(s, "/memory/classes/heap/released:bytes");
+  if (heap_accounted > 1.25 * double(arena_rss) && heap_accounted > 0)
+    e << " The runtime accounts " << iec(static_cast<uint64_t>(heap_accounted))
+      << " of heap address space, of which only " << iec(arena_rss)
+      << " is resident (pages never written or already returned).";
   out.explanation = e.str();
   return out;
+}
+
+}  // namespace memgap::pipeline
+
+namespace memgap::pipeline {
+
+std::vector<MappingResidency> residency_of(const std::vector<collect::SmapsEntry>& smaps) {
+  std::vector<MappingResidency> out;
+  out.reserve(smaps.size());
+  for (const auto& e : smaps) out.push_back({e.map.start, e.map.end, e.get("Rss"), e.map.path});
+  return out;
+}
+
+void merge_go_section(model::Gap& gap, const GoSection& go) {
+  uint64_t claim = go.arena_rss + go.outside_arena_rss;
+  for (const char* name : {"anon.other", "stacks.threads", "heap.free", "heap.untracked"}) {
+    for (auto& c : gap.categories) {
+      if (c.name != name || claim == 0) continue;
+      uint64_t t = std::min(c.bytes, claim);
+      c.bytes -= t;
+      claim -= t;
+    }
+  }
+  for (const auto& c : go.categories) gap.categories.push_back(c);
+  int64_t sum = 0;
+  for (const auto& c : gap.categories) sum += static_cast<int64_t>(c.bytes);
+  gap.unexplained = static_cast<int64_t>(gap.rss) - sum;
+  gap.profiled += go.profiled;
+  if (!go.explanation.empty())
+    gap.explanation = gap.explanation.empty() ? go.explanation : go.explanation + " " + gap.explanation;
 }
 
 }  // namespace memgap::pipeline

@@ -1,7 +1,10 @@
 #include "report/diff_table.h"
 
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "util/units.h"
 
@@ -51,6 +54,61 @@ std::string describe(const std::string& name, const model::Snapshot* s, size_t w
   return details + path;
 }
 
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string cut(std::string label, size_t width) {
+  label = printable(label);
+  if (label.size() <= width) return label;
+  size_t n = width - 3;
+  while (n > 0 && (static_cast<unsigned char>(label[n]) & 0xC0) == 0x80) --n;  // keep UTF-8 whole
+  return label.substr(0, n) + "...";
+}
+
+// Label with `callers` caller frames: "calloc_site:41 <- workload:83"; with
+// `offsets`, callers show their offset instead ("workload+0x6d") for call sites that
+// share a source line.
+std::string label_with_callers(const std::vector<model::Frame>& frames, size_t callers, bool offsets) {
+  std::string out;
+  for (size_t i = 0; i < frames.size() && i <= callers; ++i) {
+    const auto& f = frames[i];
+    if (i) out += " <- ";
+    out += analyze::frame_name(f);
+    bool known = !f.function.empty() && f.function != "??";
+    if (i && offsets && known) out += "+" + hex(f.offset);
+    else if (f.line > 0) out += ":" + std::to_string(f.line);
+  }
+  return out;
+}
+
+// Distinct sites can share a leaf (one function called from several places). Rows whose
+// short labels collide get as many callers as it takes to tell them apart.
+std::vector<std::string> row_labels(const std::vector<SiteDiff>& rows, size_t width) {
+  std::vector<std::string> labels;
+  std::map<std::string, std::vector<size_t>> groups;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    labels.push_back(analyze::site_label(rows[i].frames, width));
+    groups[labels.back()].push_back(i);
+  }
+  const std::pair<size_t, bool> levels[] = {{1, false}, {2, false}, {3, false}, {1, true}, {2, true}, {3, true}};
+  for (const auto& [label, members] : groups) {
+    if (members.size() < 2) continue;
+    for (const auto& [callers, offsets] : levels) {
+      std::set<std::string> seen;
+      for (size_t i : members) seen.insert(cut(label_with_callers(rows[i].frames, callers, offsets), width));
+      bool last = callers == 3 && offsets;
+      if (seen.size() == members.size() || last) {
+        for (size_t i : members) labels[i] = cut(label_with_callers(rows[i].frames, callers, offsets), width);
+        break;
+      }
+    }
+  }
+  return labels;
+}
+
 }  // namespace
 
 std::string printable(const std::string& text) {
@@ -67,8 +125,9 @@ std::string format_diff_text(const analyze::SnapshotDiff& diff, const DiffSides&
 
   out += pad_right("", 5) + " " + pad_left("LIVE", 10) + " " + pad_left("OBJECTS", 10) + " " + pad_left("LIVE NOW", 10) +
          "  SITE\n";
-  for (const auto& row : diff.shown)
-    out += row_line(analyze::status_tag(row.status), row, analyze::site_label(row.frames, kLabelWidth)) + "\n";
+  auto labels = row_labels(diff.shown, kLabelWidth);
+  for (size_t i = 0; i < diff.shown.size(); ++i)
+    out += row_line(analyze::status_tag(diff.shown[i].status), diff.shown[i], labels[i]) + "\n";
   if (diff.others)
     out += row_line("", *diff.others, "[" + std::to_string(diff.others_count) + " others]") + "\n";
   if (diff.unchanged_hidden)

@@ -17,13 +17,16 @@ namespace memgap::gotest {
 
 class GoProcess {
  public:
-  explicit GoProcess(const std::string& path, const std::vector<std::string>& args = {}) {
+  // `env` entries ("GOGC=150") are added to the inherited environment.
+  explicit GoProcess(const std::string& path, const std::vector<std::string>& args = {},
+                     const std::vector<std::string>& env = {}) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
+      for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
       std::vector<char*> argv{const_cast<char*>(path.c_str())};
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);

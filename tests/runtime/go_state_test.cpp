@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include "collect/proc_source.h"
+#include "collect/smaps.h"
+#include "pipeline/gap.h"
 #include "pipeline/go_section.h"
 #include "runtime/go/elf_image.h"
 #include "runtime/go/globals.h"
@@ -99,6 +102,25 @@ TEST_P(GoTarget, RuntimeFiguresMatchTheTargetsOwnMetrics) {
     EXPECT_EQ(g.stack[0].function, "runtime.gopark");
   }
   EXPECT_TRUE(found) << "no group of 137 goroutines";
+  // The main goroutine sits in read(2) on stdin: its stack is rebuilt from the saved
+  // pc/sp and the pcsp table (entersyscall saves no bp).
+  bool main_seen = false;
+  for (const auto& g : state->census.groups) {
+    // Right after answering a command it may still be writing (or running).
+    if (g.start != "runtime.main" || g.wait_reason != "syscall") continue;
+    bool inlined = false;
+    for (const auto& f : g.stack) {
+      main_seen |= f.function == "main.main";
+      // syscall.Read/Write are inlined into internal/poll.(*FD).Read/Write: expanded
+      // from the inline tree like Go's own traceback does.
+      inlined |= (f.function == "syscall.Read" || f.function == "syscall.Write") &&
+                 f.file.find("syscall_unix.go") != std::string::npos;
+    }
+    std::string frames;
+    for (const auto& f : g.stack) frames += "\n  " + f.function + " " + f.file + ":" + std::to_string(f.line);
+    EXPECT_TRUE(main_seen) << "main goroutine (" << g.wait_reason << ") stack misses main.main:" << frames;
+    EXPECT_TRUE(inlined) << "inlined frame syscall.Read/Write missing";
+  }
 }
 
 TEST_P(GoTarget, GapExplainsRss) {
@@ -254,4 +276,77 @@ TEST(GoRefusal, NonGoProcessIsNotGo) {
   auto r = GoReader::open(p.pid(), proc);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not a Go program"), std::string::npos) << r.error().message;
+}
+
+TEST(GoCensus, GroupGrowingAcrossTheWindowIsALeakSuspect) {
+  gotest::GoProcess p(target("go_leaky_stripped"));
+  ASSERT_EQ(p.line(), "ready");
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto first = reader->read();
+  ASSERT_EQ(p.command("spawn 25"), "spawned");
+  usleep(100000);
+  auto last = reader->read();
+  ASSERT_TRUE(first && last);
+  auto a = pipeline::build_go_section(*first, {}, 0).info;
+  auto b = pipeline::build_go_section(*last, {}, 0).info;
+  EXPECT_EQ(b.goroutines, a.goroutines + 25);
+  auto grown = pipeline::growing_goroutine_groups(a, b);
+  ASSERT_EQ(grown.size(), 1u);
+  EXPECT_EQ(grown[0].group.count, 25u);
+  EXPECT_EQ(grown[0].group.wait_reason, "select");
+  EXPECT_EQ(grown[0].group.created_by.rfind("main.spawnMore at main.go:", 0), 0u) << grown[0].group.created_by;
+  std::printf("%s\n", grown[0].note.c_str());
+}
+
+// End to end as `memgap attach --no-probes` would do it: the gap without Go knowledge,
+// then the go.* rows merged in.
+TEST_P(GoTarget, MergedIntoTheProcessGap) {
+  gotest::GoProcess p(target(GetParam()));
+  ASSERT_EQ(p.line(), "ready");
+  usleep(2000000);  // ~6 MiB of map entries
+  collect::RealProcSource proc;
+  auto state = read_go_state(p.pid(), proc);
+  ASSERT_TRUE(state) << state.error().message;
+  auto smaps = collect::read_smaps(proc, p.pid());
+  ASSERT_TRUE(smaps);
+  analyze::HeapObservation obs;
+  auto gap = pipeline::explain_rss(p.pid(), proc, obs);
+  ASSERT_TRUE(gap) << gap.error().message;
+  auto sec = pipeline::build_go_section(*state, pipeline::residency_of(*smaps), gap->rss);
+  pipeline::merge_go_section(*gap, sec);
+  std::printf("[%s] merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", GetParam(), (unsigned long)gap->rss,
+              (long)gap->unexplained, 100.0 * double(gap->unexplained) / double(gap->rss));
+  for (const auto& c : gap->categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
+  EXPECT_LT(std::llabs(gap->unexplained), int64_t(0.10 * double(gap->rss)));
+  uint64_t go = 0;
+  for (const auto& c : gap->categories)
+    if (c.name.rfind("go.", 0) == 0) go += c.bytes;
+  EXPECT_GT(go, gap->rss / 2) << "a pure Go process is mostly Go memory";
+}
+
+// GOGC and GOMEMLIMIT as the runtime holds them; a binding memory limit exercises the
+// limit-based heap goal (gcControllerState.memoryLimitHeapGoal).
+TEST(GoSettings, GogcGomemlimitAndTheLimitedHeapGoal) {
+  gotest::GoProcess p(target("go_leaky_stripped"), {}, {"GOGC=150", "GOMEMLIMIT=12MiB"});
+  ASSERT_EQ(p.line(), "ready");
+  usleep(1500000);  // grow past the limit's goal
+  ASSERT_EQ(p.command("pause"), "paused");
+  usleep(200000);
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::string mfile = "/tmp/memgap_go_settings_" + std::to_string(p.pid()) + ".json";
+  auto before = p.metrics(mfile);
+  auto s = reader->read();
+  auto after = p.metrics(mfile);
+  unlink(mfile.c_str());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->metrics.at("/gc/gogc:percent"), 150);
+  EXPECT_EQ(s->metrics.at("/gc/gomemlimit:bytes"), double(12 << 20));
+  double dev = 0, goal = s->metrics.at("/gc/heap/goal:bytes");
+  EXPECT_TRUE(within(goal, before["/gc/heap/goal:bytes"], after["/gc/heap/goal:bytes"], dev))
+      << "memgap " << goal << ", target " << before["/gc/heap/goal:bytes"] << " .. " << after["/gc/heap/goal:bytes"];
+  EXPECT_LT(goal, double(12 << 20)) << "the limit, not GOGC, sets this goal";
 }

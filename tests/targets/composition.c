@@ -12,6 +12,7 @@
 // Prints one JSON line with the truth, then "READY", then sleeps until killed.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
   memset(fence, 1, kChunk);
   for (size_t i = 0; i < nfree; ++i) free(dead[i]);
   free(dead);
+  // Seven 64-byte allocations freed: they stay in the main thread's tcache (7 x 80 B).
+  void* small[7];
+  for (int i = 0; i < 7; ++i) small[i] = malloc(64);
+  for (int i = 0; i < 7; ++i) free(small[i]);
 
   sink[2] = big1;
   sink[3] = big2;
@@ -122,6 +127,12 @@ int main(int argc, char** argv) {
          getpid(), live_bytes, (unsigned long long)nfree * kChunk, threads,
          (unsigned long long)threads * stack_kib * 1024, (unsigned long long)anon_mib << 20,
          (unsigned long long)file_mib << 20);
+  // The allocator's own view, printed after stdout's buffer exists so that nothing
+  // allocates between this call and memgap's reading.
+  fflush(stdout);
+  struct mallinfo2 mi = mallinfo2();
+  printf("{\"tcache\":%d,\"mi_arena\":%zu,\"mi_uordblks\":%zu,\"mi_fordblks\":%zu,\"mi_hblkhd\":%zu,\"mi_hblks\":%zu}\n",
+         7 * 80, mi.arena, mi.uordblks, mi.fordblks, mi.hblkhd, mi.hblks);
   printf("READY\n");
   fflush(stdout);
   for (;;) pause();

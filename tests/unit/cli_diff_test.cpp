@@ -179,6 +179,17 @@ TEST_F(CliDiff, GoToolPprofShowsTheLeakOnTop) {
   EXPECT_NE(ls[i + 1].find("92kB"), std::string::npos) << top.out;
 }
 
+// flamegraph.pl is not packaged by Debian: point FLAMEGRAPH_PL at a checkout's script.
+TEST_F(CliDiff, FlamegraphRendersFoldedDiff) {
+  const char* fg = std::getenv("FLAMEGRAPH_PL");
+  if (!fg || !fs::exists(fg)) GTEST_SKIP() << "set FLAMEGRAPH_PL to flamegraph.pl to run";
+  ASSERT_EQ(memgap("diff -f folded -o diff.folded " + quote(data("leak_base.json")) + " " + quote(data("leak_new.json"))).rc, 0);
+  auto r = sh("perl " + quote(fg) + " --colors mem --countname bytes diff.folded");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("<svg"), std::string::npos);
+  EXPECT_NE(r.out.find("leak_one (135,168 bytes"), std::string::npos);
+}
+
 TEST_F(CliDiff, HostileInputsFailWithOneLine) {
   std::string good = quote(data("leak_base.json"));
   std::string text = slurp(data("leak_base.json"));

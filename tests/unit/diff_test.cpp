@@ -212,3 +212,42 @@ TEST(Diff, HugeValuesSaturateInsteadOfOverflowing) {
   EXPECT_GT(d.all[0].delta_live_bytes(), 0);
   EXPECT_GT(d.live_growth(), 0);
 }
+
+TEST(Diff, MinDeltaTreatsSamplingWobbleAsUnchanged) {
+  model::Snapshot a, b;
+  a.sites.push_back(site({frame("churn", "app", 0)}, 1 << 20, 2));
+  a.sites.push_back(site({frame("leak", "app", 0)}, 1 << 20, 2));
+  a.sites.push_back(site({frame("gone", "app", 0)}, 100, 1));
+  b.sites.push_back(site({frame("churn", "app", 0)}, (1 << 20) - 300000, 1));  // one sample less
+  b.sites.push_back(site({frame("leak", "app", 0)}, 8 << 20, 16));
+  b.sites.push_back(site({frame("tiny", "app", 0)}, 100, 1));
+  analyze::DiffOptions opt;
+  opt.min_delta_bytes = 512 * 1024;
+  auto d = analyze::diff_snapshots(a, b, opt);
+  ASSERT_EQ(d.shown.size(), 3u);  // leak, tiny [NEW], gone [DEL]; churn hidden
+  EXPECT_EQ(leaf(d.shown[0]), "leak");
+  for (const auto& r : d.shown) EXPECT_NE(leaf(r), "churn");
+  EXPECT_EQ(d.unchanged_hidden, 1u);
+  EXPECT_EQ(d.total.delta_live_bytes(), (7 << 20) - 300000);  // TOTAL is never thresholded
+  opt.min_delta_bytes = 0;
+  EXPECT_EQ(analyze::diff_snapshots(a, b, opt).shown.size(), 4u);
+}
+
+// Snapshots written by a real `memgap attach --sample-bytes 1 -o` of tests/targets/leak_fp
+// (window 1: one workload; window 2: two). Keeps the reader and the writer in step.
+TEST(Diff, RealAttachSnapshotsOfLeakFp) {
+  auto a = load("attach_leak_fp_go1.json"), b = load("attach_leak_fp_go2.json");
+  ASSERT_FALSE(a.sites.empty());
+  auto self = analyze::diff_snapshots(a, a);
+  EXPECT_FALSE(self.changed);
+  auto d = analyze::diff_snapshots(a, b);
+  const analyze::SiteDiff* leak = nullptr;
+  for (const auto& r : d.shown)
+    if (leaf(r) == "leak_site") leak = &r;
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->status, RowStatus::kGrew);
+  EXPECT_EQ(leak->delta_live_objects(), 23);
+  EXPECT_EQ(leak->delta_live_bytes(), 23 * 4096);
+  for (const auto& r : d.shown) EXPECT_NE(r.status, RowStatus::kSame);
+  EXPECT_GT(d.live_growth(), 0);
+}

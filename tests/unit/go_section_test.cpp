@@ -124,6 +124,62 @@ TEST(GoSection, ModelAndExplanation) {
   auto on = state();
   on.metrics["runtime.MemProfileRate"] = 512 * 1024;
   auto sec2 = build_go_section(on, parse_smaps_residency(kSmaps), 6 * MiB);
-  EXPECT_EQ(sec2.profiled, 2 * MiB);
-  EXPECT_NE(sec2.explanation.find("pprof would show about 2.0MiB"), std::string::npos) << sec2.explanation;
+  EXPECT_EQ(sec2.profiled, 4 * MiB);  // Go's own figure: pprof knows nothing of residency
+  EXPECT_NE(sec2.explanation.find("pprof would show about 4.0MiB"), std::string::npos) << sec2.explanation;
+  EXPECT_NE(sec2.explanation.find("2.0MiB are resident heap objects"), std::string::npos) << sec2.explanation;
+}
+
+TEST(GoSection, GrowingGroupsAreLeakSuspects) {
+  model::GoInfo a, b;
+  auto grp = [](uint64_t n, const char* site, const char* wait) {
+    model::GoroutineGroup g;
+    g.count = n;
+    g.created_by = site;
+    g.start = "main.worker";
+    g.wait_reason = wait;
+    return g;
+  };
+  a.goroutine_groups = {grp(137, "main.spawnWaiters at main.go:47", "chan receive"),
+                        grp(10, "main.serve at main.go:80", "IO wait")};
+  b.goroutine_groups = {grp(137, "main.spawnWaiters at main.go:47", "chan receive"),
+                        grp(12, "main.serve at main.go:80", "IO wait"),  // noise: +2
+                        grp(40, "main.spawnMore at main.go:60", "select")};
+  auto g = growing_goroutine_groups(a, b);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].group.created_by, "main.spawnMore at main.go:60");
+  EXPECT_EQ(g[0].before, 0u);
+  EXPECT_NE(g[0].note.find("0 -> 40"), std::string::npos) << g[0].note;
+  b.goroutine_groups[1].count = 30;  // +20 of 10: now a suspect too, ranked after +40
+  g = growing_goroutine_groups(a, b);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[1].group.created_by, "main.serve at main.go:80");
+}
+
+TEST(GoSection, MergeTakesGoMemoryOutOfAnonymousRowsOnly) {
+  model::Gap gap;
+  gap.rss = 10 * MiB;
+  gap.categories = {{"heap.live", 0, "", ""},         {"heap.untracked", 0, "", ""},
+                    {"heap.free", 1 * MiB, "", ""},   {"stacks.threads", 5 * MiB, "", ""},
+                    {"anon.other", 2 * MiB, "", ""},  {"file.mapped", 2 * MiB, "", ""},
+                    {"shmem", 0, "", ""}};
+  GoSection go;
+  go.arena_rss = 6 * MiB;
+  go.outside_arena_rss = 1 * MiB;
+  go.categories = {{"go.heap.objects", 5 * MiB, "", ""}, {"go.metadata", 2 * MiB, "", ""}};
+  go.profiled = 5 * MiB;
+  go.explanation = "Go says why.";
+  merge_go_section(gap, go);
+  auto get = [&](const std::string& n) {
+    for (const auto& c : gap.categories)
+      if (c.name == n) return c.bytes;
+    return uint64_t(-1);
+  };
+  EXPECT_EQ(get("anon.other"), 0u);           // 2 of 7 MiB
+  EXPECT_EQ(get("stacks.threads"), 0u);       // next 5
+  EXPECT_EQ(get("heap.free"), 1 * MiB);       // untouched: nothing left to claim
+  EXPECT_EQ(get("file.mapped"), 2 * MiB);
+  EXPECT_EQ(get("go.heap.objects"), 5 * MiB);
+  EXPECT_EQ(gap.unexplained, 0);              // 10 - (1 + 2 + 5 + 2)
+  EXPECT_EQ(gap.profiled, 5 * MiB);
+  EXPECT_EQ(gap.explanation, "Go says why.");
 }

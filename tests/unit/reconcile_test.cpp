@@ -112,6 +112,10 @@ TEST(Classify, JemallocProcessAnonIsAllocatorHeap) {
   EXPECT_EQ(detect_allocator(v, HeapObservation{}), "jemalloc");
   EXPECT_EQ(c[8].kind, RegionKind::AllocatorHeap);
   EXPECT_EQ(c[6].kind, RegionKind::ThreadStack);  // stacks still win
+  v.threads = {{100, 0}, {101, 0}};                 // even when found by their guard
+  c = classify(v, HeapObservation{});
+  EXPECT_EQ(c[6].kind, RegionKind::ThreadStack);
+  EXPECT_EQ(c[8].kind, RegionKind::AllocatorHeap);
 }
 
 TEST(Reconcile, WithProbesAndNoAllocatorState) {
@@ -136,6 +140,18 @@ TEST(Reconcile, WithProbesAndNoAllocatorState) {
   EXPECT_NE(g.explanation.find("heap profile shows 10.0MiB"), std::string::npos) << g.explanation;
 }
 
+TEST(Reconcile, FileBreakdownNamesTheLargestFile) {
+  ProcessView v = sample_view();
+  auto files = file_breakdown(v, classify(v, HeapObservation{}));
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].path, "/data/file.bin");
+  EXPECT_FALSE(files[0].module);
+  EXPECT_EQ(files[1].rss, 1 * MiB + 16 * KiB);  // libc: text + data
+  EXPECT_TRUE(files[1].module);
+  auto g = reconcile(v, HeapObservation{});
+  EXPECT_NE(cat(g, kFileMapped).source.find("largest file.bin 10.0MiB"), std::string::npos) << cat(g, kFileMapped).source;
+}
+
 TEST(Reconcile, AllocatorStateSplitsUntrackedFromFree) {
   ProcessView v = sample_view();
   HeapObservation obs;
@@ -157,6 +173,24 @@ TEST(Reconcile, AllocatorStateSplitsUntrackedFromFree) {
   expect_balanced(g);
 }
 
+TEST(Reconcile, ChunkOverheadOfTrackedObjectsIsNotUntracked) {
+  ProcessView v = sample_view();
+  HeapObservation obs;
+  obs.probes_ran = true;
+  obs.live_tracked = 5 * MiB;
+  obs.live_tracked_objects = 65536;  // 1 MiB of headers at 16 B each
+  AllocatorState st;
+  st.allocator = "glibc";
+  st.source = "test state";
+  st.in_use = 6 * MiB;
+  obs.allocator = st;
+  auto g = reconcile(v, obs);
+  EXPECT_EQ(cat(g, kHeapUntracked).bytes, 0u);
+  EXPECT_EQ(cat(g, kHeapLive).bytes, 5 * MiB);
+  EXPECT_NE(cat(g, kHeapUntracked).source.find("chunk overhead"), std::string::npos);
+  expect_balanced(g);
+}
+
 TEST(Reconcile, NoProbesNoStateCountsHeapAsUntracked) {
   ProcessView v = sample_view();
   auto g = reconcile(v, HeapObservation{});
@@ -167,6 +201,16 @@ TEST(Reconcile, NoProbesNoStateCountsHeapAsUntracked) {
   EXPECT_EQ(cat(g, kAnonOther).bytes, 7 * MiB);
   EXPECT_NE(cat(g, kHeapUntracked).source.find("not split"), std::string::npos);
   EXPECT_NE(g.explanation.find("No probes ran"), std::string::npos);
+  expect_balanced(g);
+}
+
+TEST(Reconcile, MadvFreedHeapPagesAreFreeEvenWithoutState) {
+  ProcessView v = sample_view();
+  v.regions[2].lazy_free = 5 * MiB;  // [heap]
+  auto g = reconcile(v, HeapObservation{});
+  EXPECT_EQ(cat(g, kHeapFree).bytes, 5 * MiB);
+  EXPECT_EQ(cat(g, kHeapUntracked).bytes, 17 * MiB);
+  EXPECT_NE(cat(g, kHeapFree).source.find("MADV_FREE"), std::string::npos);
   expect_balanced(g);
 }
 
@@ -252,4 +296,26 @@ TEST(Reconcile, ProcessThatExitedMidwayStillReconciles) {
   auto gone = pipeline::explain_rss(999999, proc, HeapObservation{});
   ASSERT_FALSE(gone.ok());
   EXPECT_FALSE(gone.error().hint.empty());
+}
+
+// Recorded redis-server (jemalloc): its anonymous mappings are the allocator's, so the
+// heap memgap finds must be close to what redis itself reports as allocator_resident.
+TEST(Reconcile, RecordedRedisHeapMatchesItsOwnFigures) {
+  std::ifstream in(std::string(MEMGAP_TEST_DATA) + "/proc/4245.redis-info.txt");
+  std::string line;
+  uint64_t resident = 0;
+  while (std::getline(in, line))
+    if (line.starts_with("allocator_resident:")) resident = std::stoull(line.substr(19));
+  ASSERT_GT(resident, 0u);
+  collect::DirProcSource proc(std::string(MEMGAP_TEST_DATA) + "/proc");
+  auto rep = pipeline::explain_rss_report(4245, proc, HeapObservation{});
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  EXPECT_EQ(rep->allocator, "jemalloc");
+  const auto& g = rep->gap;
+  uint64_t heap = cat(g, kHeapLive).bytes + cat(g, kHeapUntracked).bytes + cat(g, kHeapFree).bytes;
+  EXPECT_NEAR(static_cast<double>(heap), static_cast<double>(resident), resident * 0.15);
+  EXPECT_NE(cat(g, kHeapUntracked).source.find("jemalloc"), std::string::npos);
+  EXPECT_EQ(rep->residency.thread_stacks, 4);  // bio threads + jemalloc's background thread
+  EXPECT_LT(std::abs(g.unexplained) + static_cast<int64_t>(cat(g, kAnonOther).bytes), static_cast<int64_t>(g.rss * 15 / 100));
+  expect_balanced(g);
 }

@@ -38,7 +38,7 @@ const model::Snapshot& valid_snapshot() {
   return s;
 }
 
-size_t g_accepted = 0, g_rejected = 0;
+size_t g_accepted = 0, g_rejected = 0;  // per process; tests print their own counts
 
 // Every consumer of a Snapshot must survive whatever the reader accepted.
 void exercise(const model::Snapshot& s) {
@@ -171,8 +171,8 @@ TEST(SnapshotHostile, TableOfBrokenDocuments) {
 }
 
 TEST(SnapshotHostile, DeepNestingAndHugeDocuments) {
-  std::string deep = R"({"schema":"memgap.snapshot/1","meta":{},"sites":[],"x":)" + std::string(200000, '[') +
-                     std::string(200000, ']') + "}";
+  std::string deep = R"({"schema":"memgap.snapshot/1","meta":{},"sites":[],"x":)" + std::string(100000, '[') +
+                     std::string(100000, ']') + "}";
   check(deep, "deep nesting");
   check(std::string(300000, '['), "unterminated nesting");
   check(std::string(300000, '{'), "unterminated objects");
@@ -180,11 +180,11 @@ TEST(SnapshotHostile, DeepNestingAndHugeDocuments) {
   json j = valid_json();
   json site = j["sites"][0];
   j["sites"] = json::array();
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     site["frames"][0]["offset"] = i;
     j["sites"].push_back(site);
   }
-  EXPECT_TRUE(check(j.dump(), "3000 sites"));
+  EXPECT_TRUE(check(j.dump(), "1000 sites"));
 }
 
 TEST(SnapshotHostile, EveryTruncation) {
@@ -192,6 +192,7 @@ TEST(SnapshotHostile, EveryTruncation) {
   size_t accepted = 0;
   for (size_t n = 0; n < text.size(); ++n)
     if (check(text.substr(0, n), "truncated at " + std::to_string(n))) ++accepted;
+  std::printf("truncation cases: %zu\n", text.size());
   // Only cuts inside the trailing whitespace can still be complete documents.
   EXPECT_LE(accepted, 2u);
 }
@@ -212,14 +213,16 @@ TEST(SnapshotHostile, EveryValueReplacedByEveryWrongType) {
       j[ptr] = r;
       check(j.dump(), ptr.to_string() + " = " + r.dump().substr(0, 40));
       ++cases;
-      json k = base;  // and the key removed altogether
-      if (!ptr.parent_pointer().empty() || k.contains(ptr)) {
-        json& parent = k[ptr.parent_pointer()];
-        if (parent.is_object()) parent.erase(ptr.back());
-        check(k.dump(), "erase " + ptr.to_string());
-      }
+    }
+    json k = base;  // and the key removed altogether
+    json& parent = k[ptr.parent_pointer()];
+    if (parent.is_object()) {
+      parent.erase(ptr.back());
+      check(k.dump(), "erase " + ptr.to_string());
+      ++cases;
     }
   }
+  std::printf("value replacement cases: %zu\n", cases);
   EXPECT_GT(cases, 2000u);
 }
 
@@ -246,6 +249,7 @@ TEST(SnapshotHostile, RandomByteMutations) {
     }
     check(t, "mutation " + std::to_string(i));
   }
+  std::printf("random mutation cases: 6000 (%zu accepted, %zu rejected so far)\n", g_accepted, g_rejected);
   EXPECT_GT(g_rejected, 0u);
 }
 
@@ -271,6 +275,7 @@ TEST(SnapshotHostile, NumbersAtTheEdges) {
       ++cases;
     }
   }
+  std::printf("edge number cases: %zu\n", cases);
   EXPECT_GT(cases, 500u);
 }
 
@@ -297,7 +302,3 @@ TEST(SnapshotHostile, FilesThatAreNotSnapshots) {
   std::remove(path.c_str());
 }
 
-TEST(SnapshotHostile, Summary) {
-  // Printed so a CI log shows how many hostile inputs were fed (thousands).
-  std::printf("hostile snapshot cases: %zu accepted, %zu rejected\n", g_accepted, g_rejected);
-}

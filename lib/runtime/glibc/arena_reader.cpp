@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <set>
 
 #include "runtime/glibc/malloc_layout.h"
@@ -21,10 +23,22 @@ bool is_libc(const std::string& path) {
   return path.find("/libc.so") != std::string::npos || path.find("/libc-2.") != std::string::npos;
 }
 
+// The whole walk gets this long: a target that keeps allocating can tear a list into a
+// cycle, and --no-probes promises an answer in well under a second.
+constexpr auto kBudget = std::chrono::milliseconds(400);
+
 struct Walker {
   const MallocLayout& L;
   const RemoteMemory& mem;
   ArenaState& st;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + kBudget;
+
+  // Checked every 4096 chunks; once over budget every list walk stops at once.
+  bool expired = false;
+  bool over_budget(uint64_t n) {
+    if (!expired && (n & 4095) == 0 && std::chrono::steady_clock::now() > deadline) expired = st.truncated = true;
+    return expired;
+  }
 
   uint64_t chunk_size(uint64_t p) const {
     auto v = mem.u64(p + L.chunk_size);
@@ -33,14 +47,14 @@ struct Walker {
 
   // Bytes in free chunks of one arena: top, fastbins (singly linked, mangled), and the
   // regular bins (doubly linked through bk back to the bin header).
-  uint64_t free_bytes(uint64_t arena) {
+  // Fastbin chunks look in use to their neighbours; only their lists find them.
+  uint64_t fastbin_bytes(uint64_t arena) {
     uint64_t total = 0;
-    if (auto top = mem.u64(arena + L.top); top && *top) total += chunk_size(*top);
     for (uint64_t i = 0; i < L.nfastbins; ++i) {
       auto p = mem.u64(arena + L.fastbins + 8 * i);
       uint64_t n = 0;
       uint64_t cur = p ? *p : 0;
-      while (cur && n++ < kMaxChunksPerList) {
+      while (cur && n++ < kMaxChunksPerList && !over_budget(n)) {
         total += chunk_size(cur);
         ++st.free_chunks;
         auto nx = mem.u64(cur + L.chunk_fd);
@@ -49,6 +63,13 @@ struct Walker {
         if (cur & 0xf) { st.truncated = true; break; }  // misaligned: torn or misread
       }
     }
+    return total;
+  }
+
+  // The regular bins, list by list: one read per chunk, so only the fallback when the
+  // heap cannot be walked linearly.
+  uint64_t bin_bytes(uint64_t arena) {
+    uint64_t total = 0;
     for (uint64_t i = 1; i <= L.nbins_ptrs / 2; ++i) {
       const uint64_t bin = arena + L.bins + (i - 1) * 16 - L.chunk_fd;
       auto p = mem.u64(bin + L.chunk_bk);
@@ -56,6 +77,7 @@ struct Walker {
       uint64_t cur = p ? *p : bin;
       while (cur != bin) {
         if (++n > kMaxChunksPerList || (cur & 0xf)) { st.truncated = true; break; }
+        if (over_budget(n)) break;
         total += chunk_size(cur);
         ++st.free_chunks;
         auto nx = mem.u64(cur + L.chunk_bk);
@@ -66,19 +88,114 @@ struct Walker {
     return total;
   }
 
+  // Bytes parked in the tcache whose chunk is at p, if p holds one: chunk size matches
+  // and every non-empty bin has an entry. Bin i holds chunks of 32 + 16*i bytes.
+  void tcache_at(uint64_t p) {
+    if (!L.has_tcache || L.tcache_size > 4096 || chunk_size(p) != ((L.tcache_size + 8 + 15) & ~15ull)) return;
+    std::vector<unsigned char> buf(L.tcache_size);
+    if (!mem.read(p + 16, buf.data(), buf.size())) return;
+    const uint64_t bins = (L.tcache_size - L.tcache_entries) / 8;
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < bins; ++i) {
+      uint64_t count = 0;
+      std::memcpy(&count, &buf[L.tcache_counts + i * L.tcache_count_width], L.tcache_count_width);
+      uint64_t entry = 0;
+      std::memcpy(&entry, &buf[L.tcache_entries + i * 8], 8);
+      if ((count != 0) != (entry != 0) || count > 65535) return;  // not a tcache
+      bytes += count * (32 + 16 * i);
+    }
+    st.tcache_free += bytes;
+    ++st.tcaches;
+  }
+
   // A thread arena's heaps: the one holding top, then each earlier one through prev.
-  void collect_heaps(uint64_t arena) {
+  std::vector<Range> collect_heaps(uint64_t arena) {
+    std::vector<Range> heaps;
     auto top = mem.u64(arena + L.top);
-    if (!top) return;
+    if (!top) return heaps;
     uint64_t h = *top & ~(kHeapMax - 1);
     for (int n = 0; h && n < 4096; ++n) {
       auto size = mem.u64(h + L.heap_size);
       if (!size || *size == 0 || *size > kHeapMax) break;
-      st.arena_heaps.push_back({h, h + *size});
+      heaps.push_back({h, h + *size});
       auto prev = mem.u64(h + L.heap_prev);
       if (!prev) break;
       h = *prev;
     }
+    st.arena_heaps.insert(st.arena_heaps.end(), heaps.begin(), heaps.end());
+    return heaps;
+  }
+
+  // Walks chunk headers from `c` to `end` (or the top chunk), streaming the memory in
+  // 1 MiB windows: a chunk is free when the next chunk's PREV_INUSE bit is clear, which
+  // is what the bins hold. Large chunks are jumped over, not read. Far faster than
+  // following bin lists (one syscall per chunk) on fragmented heaps. False on a read
+  // failure or a header that cannot be right.
+  bool linear_free(uint64_t c, uint64_t end, uint64_t top, uint64_t& free_out) {
+    constexpr uint64_t kWindow = 1 << 20;
+    std::vector<unsigned char> win;
+    uint64_t base = 0;
+    // Readable up to the end, plus top's header when the walk ends at top.
+    const uint64_t limit = end == top ? end + 16 : end;
+    auto size_at = [&](uint64_t chunk, uint64_t& out) {
+      const uint64_t a = chunk + L.chunk_size;
+      if (win.empty() || a < base || a + 8 > base + win.size()) {
+        if (a + 8 > limit) return false;
+        const uint64_t len = std::min<uint64_t>(kWindow, limit - a);
+        win.resize(len);
+        base = a;
+        if (!mem.read(base, win.data(), len)) return false;
+      }
+      std::memcpy(&out, &win[a - base], 8);
+      return true;
+    };
+    uint64_t total = 0, n = 0;
+    while (c < end && c != top) {
+      if (over_budget(++n)) return false;
+      uint64_t size = 0;
+      if (!size_at(c, size)) return false;
+      const uint64_t s = size & ~7ull;
+      if (s == 0 || (s == 16 && c + s >= end)) break;  // fencepost at a heap's end
+      if (s < 16 || (s & 0xf) || c + s > end) return false;
+      const uint64_t next = c + s;
+      if (next >= end && next != top) break;  // the heap's last chunk: a fencepost
+      uint64_t next_size = 0;
+      if (!size_at(next, next_size)) return false;
+      if (!(next_size & 1)) {
+        total += s;
+        ++st.free_chunks;
+      }
+      c = next;
+    }
+    free_out = total;
+    return true;
+  }
+
+  // Free bytes in one arena: top + fastbins + everything in bins (found linearly).
+  uint64_t free_bytes(uint64_t arena, bool is_main, uint64_t sbrk_base) {
+    uint64_t total = fastbin_bytes(arena);
+    const uint64_t top = mem.u64(arena + L.top).value_or(0);
+    if (top) total += chunk_size(top);
+    uint64_t walked = 0, sum = 0;
+    bool ok = true;
+    if (is_main) {
+      const uint64_t flags = mem.u64(arena + L.flags).value_or(2) & 0xffffffffu;
+      ok = sbrk_base && top && !(flags & 2) && linear_free((sbrk_base + 15) & ~15ull, top, top, walked);
+      sum = walked;
+    } else {
+      for (const auto& h : collect_heaps(arena)) {
+        const bool first = arena >= h.start && arena < h.end;
+        const uint64_t start = first ? ((arena + L.state_size + 15) & ~15ull) : ((h.start + L.heap_info_size + 15) & ~15ull);
+        const uint64_t end = (top >= h.start && top < h.end) ? top : h.end;
+        if (!linear_free(start, end, top, walked)) { ok = false; break; }
+        sum += walked;
+      }
+    }
+    if (!ok) {
+      st.linear = false;
+      sum = bin_bytes(arena);
+    }
+    return total + sum;
   }
 };
 
@@ -88,14 +205,18 @@ struct Walker {
 // (one process_vm_readv per 512 pages) and a found chunk skips the pages it covers.
 // The scan stops early once every chunk mp_.n_mmaps counts has been found.
 void find_mmapped_chunks(const std::vector<collect::Mapping>& maps, const RemoteMemory& mem, ArenaState& st,
-                         const std::vector<Range>& skip) {
+                         const std::vector<Range>& skip, const std::vector<Range>* resident) {
   constexpr uint64_t kPage = 4096;
   constexpr size_t kBatch = 512;
   constexpr uint64_t kMaxPages = 1u << 20;  // 4 GiB of candidates; beyond that, give up
   uint64_t scanned = 0;
   std::vector<uint64_t> hdr(2 * kBatch);
+  std::set<uint64_t> resident_starts;
+  if (resident)
+    for (const auto& r : *resident) resident_starts.insert(r.start);
   for (const auto& m : maps) {
     if (!m.path.empty() || m.perms != "rw-p") continue;
+    if (resident && !resident_starts.count(m.start)) continue;
     if (st.mmapped_count && st.mmapped_chunks.size() >= st.mmapped_count) return;
     bool in_heap = false;
     for (const auto& h : skip) in_heap |= m.start < h.end && h.start < m.end;
@@ -123,7 +244,8 @@ void find_mmapped_chunks(const std::vector<collect::Mapping>& maps, const Remote
 
 }  // namespace
 
-Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps) {
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
+                                     const std::vector<Range>* resident) {
   const collect::Mapping* libc = nullptr;
   for (const auto& m : maps)
     if (is_libc(m.path) && (!libc || m.start < libc->start)) libc = &m;
@@ -143,6 +265,7 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
   const uint64_t main_arena = bias + L.main_arena;
   std::set<uint64_t> seen;
   uint64_t arena = main_arena;
+  const uint64_t sbrk = mem.u64(bias + L.mp + L.sbrk_base).value_or(0);
   while (arena && !seen.count(arena) && seen.size() < 4096) {
     seen.insert(arena);
     auto sys = mem.u64(arena + L.system_mem);
@@ -152,19 +275,24 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
       break;
     }
     st.system += *sys;
-    st.free += w.free_bytes(arena);
-    if (arena != main_arena) w.collect_heaps(arena);
+    st.free += w.free_bytes(arena, arena == main_arena, sbrk);
+    if (arena != main_arena) {
+      // The arena's creator allocated its tcache first, right after malloc_state.
+      w.tcache_at((arena + L.state_size + 15) & ~15ull);
+    }
     auto next = mem.u64(arena + L.next);
     arena = next ? *next : 0;
   }
   st.arenas = static_cast<int>(seen.size());
   st.in_use = st.system > st.free ? st.system - st.free : 0;
+  // The main thread's tcache is the first chunk of the brk heap.
+  if (sbrk) w.tcache_at((sbrk + 15) & ~15ull);
   st.mmapped = mem.u64(bias + L.mp + L.mmapped_mem).value_or(0);
   // n_mmaps is an int in malloc_par.
   st.mmapped_count = mem.u64(bias + L.mp + L.n_mmaps).value_or(0) & 0xffffffffu;
-  find_mmapped_chunks(maps, mem, st, st.arena_heaps);
-  st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") +
-              ") read with libc6-dbg DWARF";
+  find_mmapped_chunks(maps, mem, st, st.arena_heaps, resident);
+  st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") + ", " +
+              std::to_string(st.tcaches) + " tcache" + (st.tcaches == 1 ? "" : "s") + ") read with libc6-dbg DWARF";
   return st;
 }
 

@@ -26,13 +26,24 @@ struct ArenaState {
   uint64_t mmapped = 0;     // mp_.mmapped_mem
   uint64_t mmapped_count = 0;  // mp_.n_mmaps
   uint64_t free_chunks = 0;
-  bool truncated = false;   // a bin walk hit its limit or a torn pointer
+  // Chunks parked in per-thread caches (tcache). mallinfo counts them as in use; they
+  // are free memory. Found only for caches that are the first chunk of an arena (the
+  // thread that created the arena, and the main thread); threads sharing an arena
+  // keep theirs elsewhere.
+  uint64_t tcache_free = 0;
+  int tcaches = 0;
+  bool truncated = false;
+  bool linear = true;       // heaps walked chunk by chunk (false: some via bin lists)   // a bin walk hit its limit or a torn pointer
   std::vector<Range> arena_heaps;
   std::vector<Range> mmapped_chunks;
 };
 
 // `maps` is the target's /proc/PID/maps (to find libc and candidate mmapped chunks).
+// `resident` optionally lists the anonymous mappings worth scanning for mmapped chunks
+// (a live chunk's header page has been written, so it is resident): with smaps at hand
+// the caller skips untouched mappings, which keeps 10,000-mapping processes fast.
 // Fails with a hint when libc is not mapped or its debug info is missing.
-Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps);
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
+                                     const std::vector<Range>* resident = nullptr);
 
 }  // namespace memgap::runtime::glibc

@@ -93,8 +93,12 @@ std::map<std::string, uint64_t> find_symbols(Elf* elf, std::initializer_list<con
 
 using Members = std::map<std::string, uint64_t>;
 
+// Member offsets by name, plus the struct's own size under "__size".
 Members members_of(Dwarf_Die* type) {
   Members m;
+  Dwarf_Attribute sz;
+  Dwarf_Word size = 0;
+  if (dwarf_attr(type, DW_AT_byte_size, &sz) && dwarf_formudata(&sz, &size) == 0) m["__size"] = size;
   Dwarf_Die child;
   if (dwarf_child(type, &child) != 0) return m;
   do {
@@ -125,7 +129,8 @@ std::map<std::string, Members> malloc_structs(Dwarf* dw) {
             const char* sn = dwarf_diename(&d);
             if (!sn) continue;
             std::string s = sn;
-            if (s == "malloc_state" || s == "malloc_par" || s == "malloc_chunk" || s == "_heap_info")
+            if (s == "malloc_state" || s == "malloc_par" || s == "malloc_chunk" || s == "_heap_info" ||
+                s == "tcache_perthread_struct")
               out[s] = members_of(&d);
           } while (dwarf_siblingof(&d, &d) == 0);
         }
@@ -214,6 +219,14 @@ Result<MallocLayout> load_uncached(const std::string& libc_path, const std::stri
   need("malloc_chunk", "bk", L.chunk_bk);
   need("_heap_info", "size", L.heap_size);
   need("_heap_info", "prev", L.heap_prev);
+  need("malloc_state", "__size", L.state_size);
+  need("malloc_state", "flags", L.flags);
+  need("_heap_info", "__size", L.heap_info_size);
+  L.has_tcache = need("tcache_perthread_struct", "__size", L.tcache_size) &&
+                 need("tcache_perthread_struct", "counts", L.tcache_counts) &&
+                 need("tcache_perthread_struct", "entries", L.tcache_entries);
+  // counts[TCACHE_MAX_BINS] precedes entries[TCACHE_MAX_BINS] (8-byte pointers).
+  if (L.has_tcache) L.tcache_count_width = (L.tcache_entries - L.tcache_counts) / ((L.tcache_size - L.tcache_entries) / 8);
   // Fastbin pointers are mangled since glibc 2.32 (safe-linking). Libraries before 2.34
   // are named libc-2.NN.so, which tells the version; libc.so.6 alone means >= 2.34.
   auto pos = libc_path.find("libc-2.");

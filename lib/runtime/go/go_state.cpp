@@ -36,6 +36,24 @@ Result<ExeMapping> find_exe(int pid, const collect::ProcSource& proc) {
   return make_error("PID " + std::to_string(pid) + " has no executable mapping");
 }
 
+// runtime.firstmoduledata (go1.18/1.19 layout): its first word points at the pcHeader,
+// `text` (inside .text; after the C start-up code when linked externally) is at +176 and
+// `gofunc` at +304. It lives in .noptrdata; searching the live
+// copy (already relocated in PIE builds) for the pclntab address finds it without symbols.
+uint64_t find_gofunc(const RemoteMemory& mem, const ElfImage& img, const char* pcname, uint64_t bias) {
+  constexpr uint64_t kText = 176, kGofunc = 304;
+  const ElfSection* nd = img.section(".noptrdata");
+  const ElfSection* pc = img.section(pcname);
+  const ElfSection* text = img.section(".text");
+  if (!nd || !pc || !text || nd->size > (64u << 20)) return 0;
+  auto b = mem.bytes(nd->addr + bias, nd->size);
+  if (!b) return 0;
+  for (uint64_t off = 0; off + kGofunc + 8 <= b->size(); off += 8)
+    if (load_u64(*b, off) == pc->addr + bias && text->contains(load_u64(*b, off + kText) - bias))
+      return load_u64(*b, off + kGofunc);
+  return 0;
+}
+
 Result<std::vector<std::pair<uint64_t, uint64_t>>> read_arenas(const RemoteMemory& mem,
                                                                uint64_t mheap, const GoLayout& l) {
   auto hdr = mem.bytes(mheap + l.mheap_allArenas, 16);
@@ -62,6 +80,7 @@ struct GoReader::Impl {
   GoLayout layout;
   GoGlobals globals;  // runtime addresses (bias applied)
   uint64_t bias = 0;
+  uint64_t gofunc = 0;  // runtime address of moduledata.gofunc (inline trees); 0 = unknown
   ProcessMemory mem{0};
 };
 
@@ -119,6 +138,7 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   if (!globals) return globals.error();
   impl->globals = globals->rebased(impl->bias);
   if (auto s = validate_globals(impl->mem, impl->globals, impl->layout); !s) return s.error();
+  impl->gofunc = find_gofunc(impl->mem, *img, pcname, impl->bias);
   return GoReader(std::move(impl));
 }
 
@@ -135,7 +155,7 @@ Result<GoState> GoReader::read() const {
   auto m = read_memory_metrics(d.mem, d.globals, d.layout);
   if (!m) return m.error();
   s.metrics = std::move(*m);
-  GoSymbolizer sym(d.pcln, d.bias);
+  GoSymbolizer sym(d.pcln, d.bias, &d.mem, d.gofunc);
   auto c = read_census(d.mem, d.globals, d.layout, sym);
   if (!c) return c.error();
   s.census = std::move(*c);

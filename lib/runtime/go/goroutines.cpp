@@ -1,8 +1,10 @@
 #include "runtime/go/goroutines.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 namespace memgap::runtime::go {
 
@@ -53,9 +55,59 @@ GoFrame GoSymbolizer::frame(uint64_t pc, bool call_return) const {
   return f;
 }
 
+std::vector<GoFrame> GoSymbolizer::frames(uint64_t pc) const {
+  std::vector<GoFrame> out;
+  uint64_t link = pc - bias_;
+  uint64_t tracepc = link - 1;
+  auto fn = pcln_.find(tracepc);
+  if (!fn) {
+    out.push_back(frame(pc, true));
+    return out;
+  }
+  auto ref = mem_ && gofunc_ ? pcln_.inline_ref(tracepc) : std::nullopt;
+  // runtime.traceback: while the pc is in inlined code, print the inlined function at
+  // the current position, then move to the call site (entry + parentPc) in its caller.
+  for (int depth = 0; ref && ref->index >= 0 && depth < 32; ++depth) {
+    constexpr uint64_t kInlinedCallSize = 20;  // go1.19 runtime.inlinedCall
+    uint8_t ic[kInlinedCallSize];
+    if (!mem_->read(gofunc_ + ref->tree_off + uint64_t(ref->index) * kInlinedCallSize, ic, sizeof ic)) break;
+    int32_t nameoff, parent_pc;
+    std::memcpy(&nameoff, ic + 12, 4);
+    std::memcpy(&parent_pc, ic + 16, 4);
+    GoFrame f;
+    f.pc = pc;
+    f.function = pcln_.name_at(nameoff);
+    f.offset = link - fn->entry;
+    if (auto src = pcln_.source(tracepc)) {
+      f.file = src->file;
+      f.line = src->line;
+    }
+    out.push_back(std::move(f));
+    tracepc = fn->entry + static_cast<uint64_t>(parent_pc);
+    ref = pcln_.inline_ref(tracepc);
+  }
+  GoFrame f;
+  f.pc = pc;
+  f.function = fn->name;
+  f.offset = link - fn->entry;
+  if (auto src = pcln_.source(tracepc)) {
+    f.file = src->file;
+    f.line = src->line;
+  }
+  out.push_back(std::move(f));
+  return out;
+}
+
 std::string GoSymbolizer::function(uint64_t pc) const {
   auto fn = pcln_.find(pc - bias_);
   return fn ? fn->name : "??";
+}
+
+uint64_t GoSymbolizer::frame_pointer(uint64_t pc, uint64_t sp) const {
+  auto d = pcln_.sp_delta(pc - bias_ - 1);
+  // Go saves bp just below the return address of every function with a frame.
+  if (!d || *d < 16) return 0;
+  return sp + static_cast<uint64_t>(*d) - 8;
 }
 
 std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t bp, uint64_t lo,
@@ -74,6 +126,27 @@ std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t b
   return pcs;
 }
 
+namespace {
+// The stack of a parked goroutine from its g: saved registers, then frame pointers.
+// Every saved pc (mcall, entersyscall, preemption) is a return address.
+std::vector<GoFrame> stack_of(const RemoteMemory& mem, const GoLayout& l, const GoSymbolizer& sym,
+                              const std::vector<uint8_t>& g) {
+  std::vector<GoFrame> out;
+  uint32_t status = load_u32(g, l.g_atomicstatus) & ~kGscan;
+  uint64_t pc = load_u64(g, l.g_sched_pc), bp = load_u64(g, l.g_sched_bp);
+  // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
+  if (status == kGsyscall) bp = sym.frame_pointer(pc, load_u64(g, l.g_sched_sp));
+  if (status == kGrunning || !pc) return out;
+  for (uint64_t ret : unwind_fp(mem, pc, bp, load_u64(g, l.g_stack_lo), load_u64(g, l.g_stack_hi))) {
+    auto fs = sym.frames(ret);
+    // A pc outside every Go function ends the walk: a stale bp or a torn read.
+    if (fs.empty() || fs[0].function == "??") break;
+    for (auto& f : fs) out.push_back(std::move(f));
+  }
+  return out;
+}
+}  // namespace
+
 Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const GoLayout& l,
                            const GoSymbolizer& sym) {
   auto len = mem.u64(glob.allglen);
@@ -85,21 +158,30 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
 
   struct Acc {
     GoroutineGroupInfo info;
-    uint64_t pc = 0, bp = 0, lo = 0, hi = 0;
-    bool have_regs = false;
+    uint64_t gp = 0;  // a parked member whose stack represents the group
+    std::vector<uint8_t> g;
   };
   std::map<std::tuple<uint64_t, uint64_t, std::string>, Acc> groups;
   Census c;
   const uint64_t gsize = l.g_read_size();
-  for (uint64_t i = 0; i < *len; ++i) {
-    uint64_t gp = load_u64(*gptrs, i * 8);
-    if (!gp) continue;
-    auto gb = mem.bytes(gp, gsize);
-    if (!gb) continue;  // freed between reads: the census is a moving snapshot
+  std::vector<uint64_t> gps;
+  gps.reserve(*len);
+  for (uint64_t i = 0; i < *len; ++i)
+    if (uint64_t gp = load_u64(*gptrs, i * 8)) gps.push_back(gp);
+  std::vector<uint8_t> all(gps.size() * gsize);
+  auto ok = mem.read_many(gps, gsize, all.data());
+  std::vector<uint8_t> g(gsize);
+  std::unordered_map<uint64_t, std::string> start_names;  // thousands of goroutines share a few
+  const std::vector<uint8_t>* gb = &g;  // the member being counted
+  for (size_t i = 0; i < gps.size(); ++i) {
+    if (!ok[i]) continue;  // freed between reads: the census is a moving snapshot
+    std::copy(all.begin() + i * gsize, all.begin() + (i + 1) * gsize, g.begin());
     uint32_t status = load_u32(*gb, l.g_atomicstatus) & ~kGscan;
     if (status == kGdead || status == kGidle) continue;
     uint64_t startpc = load_u64(*gb, l.g_startpc);
-    std::string start = sym.function(startpc);
+    auto cached = start_names.find(startpc);
+    if (cached == start_names.end()) cached = start_names.emplace(startpc, sym.function(startpc)).first;
+    const std::string& start = cached->second;
     if (is_system(start)) {
       ++c.system_goroutines;
       continue;
@@ -112,31 +194,33 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     if (a.info.count++ == 0) {
       a.info.start = start;
       a.info.wait_reason = wait;
-      GoFrame site = sym.frame(gopc, true);
+      // The innermost frame at the go statement: the function whose code started it,
+      // even when that function was inlined into another.
+      GoFrame site = sym.frames(gopc).front();
       a.info.created_by = site.function;
       if (!site.file.empty())
         a.info.created_by += " at " + basename(site.file) + ":" + std::to_string(site.line);
     }
     // A running goroutine's saved registers are stale; take the stack of a parked one.
-    // Every saved pc (mcall, entersyscall, preemption) is a return address: look up pc-1.
-    if (!a.have_regs && status != kGrunning) {
-      a.pc = load_u64(*gb, l.g_sched_pc);
-      a.bp = load_u64(*gb, l.g_sched_bp);
-      a.lo = load_u64(*gb, l.g_stack_lo);
-      a.hi = load_u64(*gb, l.g_stack_hi);
-      a.have_regs = a.pc != 0;
+    if (!a.gp && status != kGrunning) {
+      a.gp = gps[i];
+      a.g = g;
     }
   }
   for (auto& [key, a] : groups) {
-    if (a.have_regs) {
-      auto pcs = unwind_fp(mem, a.pc, a.bp, a.lo, a.hi);
-      for (size_t i = 0; i < pcs.size(); ++i) {
-        GoFrame f = sym.frame(pcs[i], true);
-        // A pc outside every Go function ends the walk: the saved bp was stale (a
-        // goroutine in a syscall saves pc and sp only) or the read was torn.
-        if (f.function == "??") break;
-        a.info.stack.push_back(std::move(f));
-      }
+    // The member may move on between reading its g and reading its stack; a walk that
+    // does not reach runtime.goexit is retried from a fresh copy of the same g, as long
+    // as it is still in the state the group describes.
+    for (int attempt = 0; a.gp && attempt < 3; ++attempt) {
+      auto frames = stack_of(mem, l, sym, a.g);
+      bool complete = !frames.empty() && frames.back().function == "runtime.goexit";
+      if (frames.size() > a.info.stack.size()) a.info.stack = std::move(frames);
+      if (complete) break;
+      auto again = mem.bytes(a.gp, gsize);
+      if (!again || status_name(load_u32(*again, l.g_atomicstatus) & ~kGscan, (*again)[l.g_waitreason]) !=
+                        a.info.wait_reason)
+        break;
+      a.g = std::move(*again);
     }
     c.groups.push_back(std::move(a.info));
   }

@@ -39,14 +39,25 @@ struct Census {
 // Turns runtime pcs into frames; `bias` is the PIE load bias (0 for static executables).
 class GoSymbolizer {
  public:
-  GoSymbolizer(const Pclntab& pcln, uint64_t bias) : pcln_(pcln), bias_(bias) {}
+  // `mem` and `gofunc` (runtime address of moduledata.gofunc) let frames() expand
+  // inlined calls; without them each pc is one frame.
+  GoSymbolizer(const Pclntab& pcln, uint64_t bias, const RemoteMemory* mem = nullptr, uint64_t gofunc = 0)
+      : pcln_(pcln), bias_(bias), mem_(mem), gofunc_(gofunc) {}
   // `call_return`: pc is a return address, so its call instruction is at pc-1.
   GoFrame frame(uint64_t pc, bool call_return) const;
+  // The frames at return address `pc`, innermost inlined call first, as Go's own
+  // traceback prints them.
+  std::vector<GoFrame> frames(uint64_t pc) const;
   std::string function(uint64_t pc) const;
+  // The frame pointer a function had at return address `pc` with stack pointer `sp`
+  // (where it saved its caller's bp), from the pcsp table; 0 when unknown.
+  uint64_t frame_pointer(uint64_t pc, uint64_t sp) const;
 
  private:
   const Pclntab& pcln_;
   uint64_t bias_;
+  const RemoteMemory* mem_;
+  uint64_t gofunc_;
 };
 
 inline constexpr size_t kMaxStackFrames = 64;

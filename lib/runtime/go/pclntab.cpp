@@ -1,5 +1,7 @@
 #include "runtime/go/pclntab.h"
 
+#include <cstdio>
+
 #include "runtime/go/remote_memory.h"
 
 namespace memgap::runtime::go {
@@ -9,7 +11,9 @@ constexpr uint32_t kMagic118 = 0xfffffff0;  // go1.18, go1.19
 constexpr uint32_t kMagic120 = 0xfffffff1;  // go1.20 and later
 // _func field offsets (go1.18+): entryoff, nameoff, args, deferreturn, pcsp, pcfile,
 // pcln, npcdata, cuOffset.
-constexpr size_t kFuncNameOff = 4, kFuncPcfile = 20, kFuncPcln = 24, kFuncCuOffset = 32;
+constexpr size_t kFuncNameOff = 4, kFuncPcsp = 16, kFuncPcfile = 20, kFuncPcln = 24,
+                 kFuncNpcdata = 28, kFuncCuOffset = 32;
+constexpr uint32_t kPcdataInlTreeIndex = 2, kFuncdataInlTree = 3;
 }  // namespace
 
 uint32_t Pclntab::u32(size_t off) const {
@@ -27,11 +31,14 @@ Result<Pclntab> Pclntab::parse(std::vector<uint8_t> bytes, uint64_t text_addr) {
   t.b_ = std::move(bytes);
   if (t.b_.size() < 72) return make_error(".gopclntab is missing or truncated");
   uint32_t magic = t.u32(0);
-  if (magic != kMagic118 && magic != kMagic120)
-    return make_error(".gopclntab has an unknown format (magic 0x" +
-                      [&] { char b[16]; snprintf(b, sizeof b, "%x", magic); return std::string(b); }() +
-                      ")", "memgap reads Go 1.18+ binaries");
+  if (magic != kMagic118 && magic != kMagic120) {
+    char m[16];
+    std::snprintf(m, sizeof m, "0x%x", magic);
+    return make_error(std::string(".gopclntab has an unknown format (magic ") + m + ")",
+                      "memgap reads Go 1.18+ binaries");
+  }
   if (t.b_[7] != 8) return make_error(".gopclntab is not from a 64-bit binary");
+  t.func_header_ = magic == kMagic120 ? 44 : 40;
   t.nfunc_ = load_u64(t.b_, 8);
   t.text_start_ = load_u64(t.b_, 24);
   if (t.text_start_ == 0) t.text_start_ = text_addr;
@@ -107,24 +114,54 @@ std::optional<int32_t> Pclntab::pcvalue(uint32_t tab_off, uint64_t entry, uint64
   }
 }
 
-std::optional<SourceLine> Pclntab::source(uint64_t pc) const {
-  if (nfunc_ == 0 || pc < text_start_) return std::nullopt;
+// Offset of the _func record of the function containing `pc`, and its entry.
+std::optional<size_t> Pclntab::func_record(uint64_t pc, uint64_t& entry) const {
   auto f = find(pc);
   if (!f) return std::nullopt;
-  // Locate the _func again by index to read its pcfile/pcln tables.
   uint64_t off = f->entry - text_start_;
   size_t lo = 0, hi = nfunc_;
   while (hi - lo > 1) {
     size_t mid = (lo + hi) / 2;
     if (u32(pcln_off_ + mid * 8) <= off) lo = mid; else hi = mid;
   }
-  size_t fn = pcln_off_ + u32(pcln_off_ + lo * 8 + 4);
-  auto fileno = pcvalue(u32(fn + kFuncPcfile), f->entry, pc);
-  auto line = pcvalue(u32(fn + kFuncPcln), f->entry, pc);
+  entry = f->entry;
+  return pcln_off_ + u32(pcln_off_ + lo * 8 + 4);
+}
+
+std::optional<SourceLine> Pclntab::source(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn) return std::nullopt;
+  auto fileno = pcvalue(u32(*fn + kFuncPcfile), entry, pc);
+  auto line = pcvalue(u32(*fn + kFuncPcln), entry, pc);
   if (!fileno || !line || *fileno < 0) return std::nullopt;
-  uint32_t fileoff = u32(cu_off_ + (size_t(u32(fn + kFuncCuOffset)) + *fileno) * 4);
+  uint32_t fileoff = u32(cu_off_ + (size_t(u32(*fn + kFuncCuOffset)) + *fileno) * 4);
   if (fileoff == 0xffffffff) return std::nullopt;
   return SourceLine{cstr(filetab_off_ + fileoff), *line};
+}
+
+std::optional<int32_t> Pclntab::sp_delta(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn) return std::nullopt;
+  return pcvalue(u32(*fn + kFuncPcsp), entry, pc);
+}
+
+std::optional<Pclntab::InlineRef> Pclntab::inline_ref(uint64_t pc) const {
+  uint64_t entry = 0;
+  auto fn = func_record(pc, entry);
+  if (!fn || *fn + func_header_ > b_.size()) return std::nullopt;
+  uint32_t npcdata = u32(*fn + kFuncNpcdata);
+  uint8_t nfuncdata = b_[*fn + func_header_ - 1];  // nfuncdata is the header's last byte
+  if (npcdata <= kPcdataInlTreeIndex || nfuncdata <= kFuncdataInlTree) return std::nullopt;
+  uint32_t tree = u32(*fn + func_header_ + 4 * npcdata + 4 * kFuncdataInlTree);
+  if (tree == 0xffffffff) return std::nullopt;
+  auto ix = pcvalue(u32(*fn + func_header_ + 4 * kPcdataInlTreeIndex), entry, pc);
+  InlineRef r;
+  r.index = ix ? *ix : -1;
+  r.tree_off = tree;
+  r.entry = entry;
+  return r;
 }
 
 }  // namespace memgap::runtime::go

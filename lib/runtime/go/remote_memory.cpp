@@ -2,7 +2,9 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace memgap::runtime::go {
@@ -25,6 +27,34 @@ Result<std::vector<uint8_t>> RemoteMemory::bytes(uint64_t addr, size_t len) cons
   return b;
 }
 
+std::vector<bool> RemoteMemory::read_many(const std::vector<uint64_t>& addrs, size_t len, uint8_t* out) const {
+  std::vector<bool> ok(addrs.size());
+  for (size_t i = 0; i < addrs.size(); ++i) ok[i] = static_cast<bool>(read(addrs[i], out + i * len, len));
+  return ok;
+}
+
+std::vector<bool> ProcessMemory::read_many(const std::vector<uint64_t>& addrs, size_t len, uint8_t* out) const {
+  constexpr size_t kBatch = 1024;  // UIO_MAXIOV
+  std::vector<bool> ok(addrs.size(), false);
+  std::vector<iovec> local, remote;
+  for (size_t base = 0; base < addrs.size(); base += kBatch) {
+    size_t n = std::min(kBatch, addrs.size() - base);
+    local.resize(n);
+    remote.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      local[i] = {out + (base + i) * len, len};
+      remote[i] = {reinterpret_cast<void*>(addrs[base + i]), len};
+    }
+    ssize_t got = process_vm_readv(pid_, local.data(), n, remote.data(), n, 0);
+    // The kernel stops at the first remote iovec it cannot read: everything before it
+    // is complete; the rest is retried one by one so a single freed object costs one.
+    size_t full = got > 0 ? static_cast<size_t>(got) / len : 0;
+    for (size_t i = 0; i < n; ++i)
+      ok[base + i] = i < full ? true : static_cast<bool>(read(addrs[base + i], out + (base + i) * len, len));
+  }
+  return ok;
+}
+
 Status ProcessMemory::read(uint64_t addr, void* out, size_t len) const {
   size_t done = 0;
   // process_vm_readv may return a short count at a page boundary that is unmapped;
@@ -37,9 +67,10 @@ Status ProcessMemory::read(uint64_t addr, void* out, size_t len) const {
       int e = n < 0 ? errno : EFAULT;
       std::string hint = e == EPERM ? "run as root or grant CAP_SYS_PTRACE" : "";
       if (e == ESRCH) hint = "the process exited";
-      return make_error("cannot read memory of PID " + std::to_string(pid_) + " at 0x" +
-                            [&] { char b[32]; snprintf(b, sizeof b, "%llx", (unsigned long long)(addr + done)); return std::string(b); }() +
-                            ": " + std::strerror(e),
+      char where[32];
+      std::snprintf(where, sizeof where, "0x%llx", static_cast<unsigned long long>(addr + done));
+      return make_error("cannot read memory of PID " + std::to_string(pid_) + " at " + where + ": " +
+                            std::strerror(e),
                         hint);
     }
     done += static_cast<size_t>(n);

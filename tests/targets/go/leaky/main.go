@@ -10,6 +10,7 @@
 //   pause            stop growing; answers "paused"
 //   resume           grow again; answers "resumed"
 //   metrics PATH     write runtime/metrics (and NumGoroutine) as JSON to PATH; "metrics"
+//   spawn N          start N more goroutines from another site (a leak in progress)
 //   quit             exit
 package main
 
@@ -45,6 +46,18 @@ func waiter(id int) {
 func spawnWaiters() {
 	for i := 0; i < waiters; i++ {
 		go waiter(i)
+	}
+}
+
+// spawnMore is a second creation site: its goroutines wait on a select that never fires.
+func spawnMore(n int) {
+	for i := 0; i < n; i++ {
+		go func() {
+			select {
+			case <-block:
+			case <-make(chan struct{}):
+			}
+		}()
 	}
 }
 
@@ -136,6 +149,10 @@ func main() {
 			} else {
 				fmt.Println("metrics")
 			}
+		case "spawn":
+			n, _ := strconv.Atoi(f[1])
+			spawnMore(n)
+			fmt.Println("spawned")
 		case "quit":
 			return
 		}
