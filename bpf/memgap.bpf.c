@@ -35,7 +35,6 @@ struct inflight {
   __u32 sampled;
   __u32 ignore;   /* not an allocation we track (file-backed mmap) */
   __u32 pad;
-  __u64 seq;      /* pairs the entry's stack copy with the allocation event */
 };
 
 struct stackbuf {
@@ -138,16 +137,7 @@ static __always_inline int should_sample(__u64 size) {
 /* Registers and the top of the user stack, for DWARF unwinding in user space (code built
  * without frame pointers: Debian's libraries, most -O2 builds). The copy must not run
  * past the top of the stack mapping, where the read would fault: it is retried shorter. */
-static __always_inline void copy_stack(struct pt_regs* ctx, __u32 tid, __u64 seq) {
-  struct memgap_stack_event* se = bpf_ringbuf_reserve(&events, sizeof(struct memgap_stack_event), 0);
-  if (!se) {
-    count(MG_CNT_EVENTS_LOST);
-    return;
-  }
-  se->kind = MG_EV_STACK;
-  se->tid = tid;
-  se->seq = seq;
-  se->pad = 0;
+static __always_inline void copy_stack(struct pt_regs* ctx, struct memgap_alloc_stack_event* se) {
   se->regs[0] = ctx->ax;
   se->regs[1] = ctx->dx;
   se->regs[2] = ctx->cx;
@@ -167,6 +157,7 @@ static __always_inline void copy_stack(struct pt_regs* ctx, __u32 tid, __u64 seq
   se->regs[16] = ctx->ip;
   __u32 len = stack_bytes;
   se->len = 0;
+  se->pad = 0;
   for (int i = 0; i < 6; i++) {
     if (len > MEMGAP_STACK_BYTES) len = MEMGAP_STACK_BYTES;
     if (len < 256) break;
@@ -178,7 +169,6 @@ static __always_inline void copy_stack(struct pt_regs* ctx, __u32 tid, __u64 seq
   }
   if (se->len == 0) count(MG_CNT_STACK_COPY_FAILED);
   else if (se->len < stack_bytes) count(MG_CNT_STACK_COPY_SHORT);
-  bpf_ringbuf_submit(se, 0);
 }
 
 /* Stack of the outermost allocation call: the caller at [rsp] (the frame-pointer chain
@@ -221,11 +211,7 @@ static __always_inline int alloc_enter(struct pt_regs* ctx, __u32 fn, __u64 size
   in.fn = fn;
   in.ignore = ignore;
   in.sampled = !ignore && should_sample(size);
-  if (in.sampled) {
-    in.seq = bpf_ktime_get_ns();
-    save_stack(ctx, tid);
-    if (stack_bytes) copy_stack(ctx, tid, in.seq);
-  }
+  if (in.sampled) save_stack(ctx, tid);
   bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY);
   return 0;
 }
@@ -245,7 +231,6 @@ static __always_inline void release(__u64 addr, __u32 fn) {
   e->tid = (__u32)bpf_get_current_pid_tgid();
   e->nframes = 0;
   e->ts_ns = bpf_ktime_get_ns();
-  e->seq = 0;
   e->addr = addr;
   e->size = 0;
   bpf_ringbuf_submit(e, 0);
@@ -324,7 +309,11 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret) {
 
   count(MG_CNT_SAMPLED);
   struct stackbuf* sb = bpf_map_lookup_elem(&inflight_stack, &tid);
-  struct memgap_event* e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_event), 0);
+  struct memgap_event* e;
+  if (stack_bytes)
+    e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_alloc_stack_event), 0);
+  else
+    e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_event), 0);
   if (!e) {
     count(MG_CNT_EVENTS_LOST);
     return 0;
@@ -335,11 +324,11 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret) {
     bpf_ringbuf_discard(e, 0);
     return 0;
   }
+  if (stack_bytes) copy_stack(ctx, (struct memgap_alloc_stack_event*)e);
   e->kind = MG_EV_ALLOC;
   e->fn = call.fn;
   e->tid = tid;
   e->ts_ns = bpf_ktime_get_ns();
-  e->seq = call.seq;
   e->addr = addr;
   e->size = size;
   e->nframes = 0;

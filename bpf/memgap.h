@@ -26,7 +26,6 @@ enum memgap_fn {
 enum memgap_event_kind {
   MG_EV_ALLOC = 1, /* a sampled allocation that succeeded */
   MG_EV_FREE = 2,  /* a sampled allocation was released */
-  MG_EV_STACK = 3, /* registers and a copy of the user stack at a sampled call's entry */
 };
 
 /* Counters, one slot each in a per-CPU array; user space sums the CPUs. */
@@ -51,7 +50,6 @@ struct memgap_event {
   unsigned int tid;
   unsigned int nframes;  /* valid entries in frames[] */
   unsigned long long ts_ns;   /* bpf_ktime_get_ns */
-  unsigned long long seq;     /* the call's sequence number; matches its MG_EV_STACK */
   unsigned long long addr;
   unsigned long long size;
   /* frames[0] is the allocating function's caller (read from [rsp] at entry), then the
@@ -59,14 +57,14 @@ struct memgap_event {
   unsigned long long frames[MEMGAP_MAX_FRAMES];
 };
 
-/* Emitted at the entry of a sampled call when DWARF unwinding is on; user space unwinds
- * it with libdw's CFI and pairs it with the MG_EV_ALLOC of the same tid and seq. */
-struct memgap_stack_event {
-  unsigned int kind; /* MG_EV_STACK */
-  unsigned int tid;
-  unsigned long long seq;
+/* A sampled allocation with a copy of its caller's stack, when DWARF unwinding is on:
+ * taken at the return probe, where ip is the return address into the caller, sp the
+ * caller's stack pointer and the callee-saved registers are the caller's again, so user
+ * space unwinds the caller's frames with libdw's CFI. Told apart by its record size. */
+struct memgap_alloc_stack_event {
+  struct memgap_event ev; /* ev.kind == MG_EV_ALLOC */
   unsigned long long regs[MEMGAP_NREGS];
-  unsigned int len;   /* bytes of data[] copied from regs[7] (rsp) upward */
+  unsigned int len; /* bytes of data[] copied from regs[7] (rsp) upward */
   unsigned int pad;
   unsigned char data[MEMGAP_STACK_BYTES];
 };

@@ -39,33 +39,19 @@ Result<std::unique_ptr<ProbeSession>> ProbeSession::start(const collect::Target&
   return s;
 }
 
-// A stack copy is kept until its allocation arrives (same tid and seq), then unwound;
-// without one, the frame-pointer frames are used.
+// An allocation record with a stack copy is unwound with CFI; without one (or when CFI
+// fails at once) the frame-pointer frames the record carries are used.
 void ProbeSession::on_record(const void* data, size_t size) {
-  uint32_t kind = *static_cast<const uint32_t*>(data);
-  if (kind == MG_EV_STACK && size >= sizeof(memgap_stack_event)) {
-    const auto* se = static_cast<const memgap_stack_event*>(data);
-    if (pending_stacks_.size() > 4096) pending_stacks_.clear();  // orphans of failed calls
-    auto& buf = pending_stacks_[se->tid];
-    buf.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + sizeof(memgap_stack_event));
-    return;
-  }
   if (size < offsetof(memgap_event, frames)) return;
   const auto& e = *static_cast<const memgap_event*>(data);
-  if (e.kind == MG_EV_ALLOC) {
-    auto it = pending_stacks_.find(e.tid);
-    if (it != pending_stacks_.end()) {
-      const auto* se = reinterpret_cast<const memgap_stack_event*>(it->second.data());
-      if (se->seq == e.seq) {
-        symbolize::Unwound u = unwinder_.unwind(*se);
-        unwind_stops_[static_cast<int>(u.stop)]++;
-        pending_stacks_.erase(it);
-        // A one-frame result means CFI failed at once: the frame-pointer walk may do better.
-        if (u.pcs.size() >= 2 || e.nframes <= 2) {
-          sampler_.on_event(e, &u.pcs);
-          return;
-        }
-      }
+  if (e.kind == MG_EV_ALLOC && size >= sizeof(memgap_alloc_stack_event)) {
+    const auto& r = *static_cast<const memgap_alloc_stack_event*>(data);
+    symbolize::StackCopy copy{e.tid, reinterpret_cast<const uint64_t*>(r.regs), r.data, r.len};
+    symbolize::Unwound u = unwinder_.unwind(copy);
+    unwind_stops_[static_cast<int>(u.stop)]++;
+    if (u.pcs.size() >= 2 || e.nframes <= 2) {
+      sampler_.on_event(e, &u.pcs);
+      return;
     }
   }
   sampler_.on_event(e);

@@ -56,8 +56,6 @@ class ProbeSession {
   symbolize::Symbolizer symbolizer_;
   symbolize::Unwinder unwinder_{symbolizer_};
   std::unique_ptr<collect::Tracer> tracer_;
-  // Stack copies wait here (by tid) for the allocation event of the same call.
-  std::unordered_map<uint32_t, std::vector<uint8_t>> pending_stacks_;
   uint64_t unwind_stops_[4] = {};  // by symbolize::UnwindStop
   bool stopped_ = false;
 };

@@ -1,7 +1,11 @@
-// DWARF unwinding of a copied user stack (a sampled allocation's MG_EV_STACK) with
-// libdw's CFI (.eh_frame/.debug_frame). Works for code without frame pointers, where the
-// kernel's frame-pointer walk stops at the allocator. Memory outside the copied bytes is
-// not readable: an unwind that needs it stops and says why.
+// DWARF unwinding of a copied user stack (a sampled allocation's record) with libdw's
+// CFI (.eh_frame/.debug_frame). Works for code without frame pointers, where the kernel's
+// frame-pointer walk stops at the allocator. Memory outside the copied bytes is not
+// readable: an unwind that needs it stops and says why.
+//
+// Results are cached: an unwind is a pure function of the pc, the frame-base registers
+// relative to sp, and the stack words it read, so a later record whose pc, rbp-sp and
+// those exact words match has the same frames (churn in a loop costs one unwind).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -20,8 +24,17 @@ enum class UnwindStop {
 };
 
 struct Unwound {
-  std::vector<uint64_t> pcs;  // return addresses, innermost (the allocation's caller) first
+  std::vector<uint64_t> pcs;  // return addresses, the allocation's caller first
   UnwindStop stop = UnwindStop::Complete;
+  bool cached = false;
+};
+
+// What one record carries: registers at the caller's return point and its stack bytes.
+struct StackCopy {
+  uint32_t tid = 0;
+  const uint64_t* regs = nullptr;  // MEMGAP_NREGS, DWARF order; regs[16] is the pc
+  const uint8_t* data = nullptr;   // bytes from regs[7] (rsp) upward
+  uint32_t len = 0;
 };
 
 class Unwinder {
@@ -31,8 +44,9 @@ class Unwinder {
   Unwinder(const Unwinder&) = delete;
   Unwinder& operator=(const Unwinder&) = delete;
 
-  // The first frame (the probed function itself) is not included.
-  Unwound unwind(const memgap_stack_event& event, size_t max_frames = MEMGAP_MAX_FRAMES);
+  Unwound unwind(const StackCopy& copy, size_t max_frames = MEMGAP_MAX_FRAMES);
+  uint64_t cache_hits() const;
+  uint64_t unwinds() const;
 
   struct Impl;  // public name so libdw's C callbacks can be defined; contents private
 
