@@ -21,6 +21,7 @@
 /* Knobs set by user space before load. */
 const volatile __u64 sample_bytes = 512 * 1024; /* mean bytes between samples; <=1: all */
 const volatile __u32 log2_frac[MEMGAP_LOG_TABLE]; /* log2(1 + i/256) in 16.16 fixed point */
+const volatile __u32 stack_bytes = 0;             /* >0: copy this much user stack per sample */
 
 /* Set by user space to stop recording before links are detached (detaching takes ~1 s). */
 volatile __u32 frozen = 0;
@@ -92,7 +93,7 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 8 * 1024 * 1024);
+  __uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
 
 static __always_inline void count(__u32 which) {
@@ -133,6 +134,43 @@ static __always_inline int should_sample(__u64 size) {
   return 1;
 }
 
+/* Registers and the top of the user stack, for DWARF unwinding in user space (code built
+ * without frame pointers: Debian's libraries, most -O2 builds). The copy must not run
+ * past the top of the stack mapping, where the read would fault: it is retried shorter. */
+static __always_inline void copy_stack(struct pt_regs* ctx, struct memgap_alloc_stack_event* se) {
+  se->regs[0] = ctx->ax;
+  se->regs[1] = ctx->dx;
+  se->regs[2] = ctx->cx;
+  se->regs[3] = ctx->bx;
+  se->regs[4] = ctx->si;
+  se->regs[5] = ctx->di;
+  se->regs[6] = ctx->bp;
+  se->regs[7] = ctx->sp;
+  se->regs[8] = ctx->r8;
+  se->regs[9] = ctx->r9;
+  se->regs[10] = ctx->r10;
+  se->regs[11] = ctx->r11;
+  se->regs[12] = ctx->r12;
+  se->regs[13] = ctx->r13;
+  se->regs[14] = ctx->r14;
+  se->regs[15] = ctx->r15;
+  se->regs[16] = ctx->ip;
+  __u32 len = stack_bytes;
+  se->len = 0;
+  se->pad = 0;
+  for (int i = 0; i < 6; i++) {
+    if (len > MEMGAP_STACK_BYTES) len = MEMGAP_STACK_BYTES;
+    if (len < 256) break;
+    if (bpf_probe_read_user(se->data, len, (void*)ctx->sp) == 0) {
+      se->len = len;
+      break;
+    }
+    len /= 2;
+  }
+  if (se->len == 0) count(MG_CNT_STACK_COPY_FAILED);
+  else if (se->len < stack_bytes) count(MG_CNT_STACK_COPY_SHORT);
+}
+
 /* Stack of the outermost allocation call: the caller at [rsp] (the frame-pointer chain
  * misses it at function entry), then the kernel's user stack walk. */
 static __always_inline void save_stack(struct pt_regs* ctx, __u32 tid) {
@@ -157,8 +195,10 @@ static __always_inline int alloc_enter(struct pt_regs* ctx, __u32 fn, __u64 size
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   __u64 sp = PT_REGS_SP(ctx);
   struct inflight* outer = bpf_map_lookup_elem(&inflight, &tid);
-  if (outer && sp < outer->sp) {
-    /* Called from inside another probed allocation function: that one counts. */
+  if (outer && sp <= outer->sp) {
+    /* Called from inside another probed allocation function, or tail-called by one at the
+     * same stack pointer (operator new[] jumps to operator new): the outer one counts,
+     * and its [rsp] is the real caller (the inner one would see the uretprobe trampoline). */
     count(MG_CNT_NESTED);
     return 0;
   }
@@ -269,7 +309,11 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret) {
 
   count(MG_CNT_SAMPLED);
   struct stackbuf* sb = bpf_map_lookup_elem(&inflight_stack, &tid);
-  struct memgap_event* e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_event), 0);
+  struct memgap_event* e;
+  if (stack_bytes)
+    e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_alloc_stack_event), 0);
+  else
+    e = bpf_ringbuf_reserve(&events, sizeof(struct memgap_event), 0);
   if (!e) {
     count(MG_CNT_EVENTS_LOST);
     return 0;
@@ -280,6 +324,7 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret) {
     bpf_ringbuf_discard(e, 0);
     return 0;
   }
+  if (stack_bytes) copy_stack(ctx, (struct memgap_alloc_stack_event*)e);
   e->kind = MG_EV_ALLOC;
   e->fn = call.fn;
   e->tid = tid;

@@ -5,6 +5,8 @@
 
 #define MEMGAP_MAX_FRAMES 64
 #define MEMGAP_LOG_TABLE 256
+#define MEMGAP_STACK_BYTES 16384 /* most user stack a sampled event copies for DWARF unwinding */
+#define MEMGAP_NREGS 17          /* x86-64 DWARF registers 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
 
 /* Which allocator entry point an event came from. */
 enum memgap_fn {
@@ -37,6 +39,8 @@ enum memgap_counter {
   MG_CNT_STACKS_LOST,        /* stack read failed */
   MG_CNT_UNMATCHED_RETURNS,  /* return probe without an entry (attach raced a call) */
   MG_CNT_FREES_MATCHED,      /* frees of sampled allocations */
+  MG_CNT_STACK_COPY_SHORT,   /* stack copy had to be shortened (near the top of the stack) */
+  MG_CNT_STACK_COPY_FAILED,  /* no stack bytes could be read */
   MG_CNT_COUNT
 };
 
@@ -51,6 +55,18 @@ struct memgap_event {
   /* frames[0] is the allocating function's caller (read from [rsp] at entry), then the
    * frame-pointer chain above it. */
   unsigned long long frames[MEMGAP_MAX_FRAMES];
+};
+
+/* A sampled allocation with a copy of its caller's stack, when DWARF unwinding is on:
+ * taken at the return probe, where ip is the return address into the caller, sp the
+ * caller's stack pointer and the callee-saved registers are the caller's again, so user
+ * space unwinds the caller's frames with libdw's CFI. Told apart by its record size. */
+struct memgap_alloc_stack_event {
+  struct memgap_event ev; /* ev.kind == MG_EV_ALLOC */
+  unsigned long long regs[MEMGAP_NREGS];
+  unsigned int len; /* bytes of data[] copied from regs[7] (rsp) upward */
+  unsigned int pad;
+  unsigned char data[MEMGAP_STACK_BYTES];
 };
 
 #endif

@@ -38,6 +38,8 @@ struct AttachArgs {
   std::string sample_bytes = "512KiB";
   size_t top = 10;
   bool no_probes = false;
+  std::string unwind = "auto";
+  std::string stack_copy = "16KiB";
 };
 
 void print_snapshot(const model::Snapshot& s, const AttachArgs& a, bool compact) {
@@ -67,6 +69,10 @@ Action add_attach_command(CLI::App& app) {
       ->check(kSizeValidator);
   sub->add_option("--top", args->top, "Sites to show")->check(CLI::PositiveNumber);
   sub->add_flag("--no-probes", args->no_probes, "procfs and runtime state only: attach no probe");
+  sub->add_option("--unwind", args->unwind, "Stack unwinding: fp (frame pointers), dwarf (CFI over a copied stack), auto")
+      ->check(CLI::IsMember({"fp", "dwarf", "auto"}));
+  sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
+      ->check(kSizeValidator);
 
   return [args, sub]() -> int {
     AttachArgs& a = *args;
@@ -89,6 +95,13 @@ Action add_attach_command(CLI::App& app) {
     opt.sample_bytes = *parse_size(a.sample_bytes);
     if (opt.sample_bytes == 0) opt.sample_bytes = 1;
     opt.no_probes = a.no_probes;
+    opt.unwind = a.unwind;
+    uint64_t copy = *parse_size(a.stack_copy);
+    if (copy < 256 || copy > 16384) {
+      std::fprintf(stderr, "memgap: error: --stack-copy must be between 256B and 16KiB\n");
+      return kExitUsage;
+    }
+    opt.stack_copy_bytes = static_cast<uint32_t>(copy);
     opt.stop = &g_stop;
     install_stop_handlers();
     opt.on_attached = [](const model::Snapshot& s) {

@@ -17,6 +17,10 @@ Action add_diff_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_top_command(CLI::App& app);
 
+// Adds -v/--verbose (debug logging) to an app or subcommand.
+void add_verbose_flag(CLI::App* app);
+bool verbose_requested();
+
 // Prints "memgap: error: <message>" and "hint: <hint>" on stderr; returns kExitError.
 int report_error(const Error& error);
 

@@ -6,6 +6,13 @@
 
 namespace memgap::cli {
 
+namespace {
+bool g_verbose = false;
+}
+
+void add_verbose_flag(CLI::App* app) { app->add_flag("-v,--verbose", g_verbose, "Debug logging on stderr"); }
+bool verbose_requested() { return g_verbose; }
+
 int report_error(const Error& error) {
   std::fprintf(stderr, "memgap: error: %s\n", error.message.c_str());
   if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());

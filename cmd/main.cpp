@@ -12,11 +12,13 @@ int main(int argc, char** argv) {
   CLI::App app{"memgap: explain where a running process's memory went"};
   app.set_version_flag("--version", std::string("memgap ") + MEMGAP_VERSION);
   app.require_subcommand(1);
-  app.fallthrough();  // global flags (-v) also after the subcommand
-  bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "Debug logging on stderr");
+  add_verbose_flag(&app);
   std::vector<std::pair<CLI::App*, Action>> commands;
-  auto add = [&](Action action) { commands.emplace_back(app.get_subcommands({}).back(), std::move(action)); };
+  auto add = [&](Action action) {
+    CLI::App* sub = app.get_subcommands({}).back();
+    add_verbose_flag(sub);  // -v works before and after the subcommand
+    commands.emplace_back(sub, std::move(action));
+  };
   add(add_attach_command(app));
   add(add_diff_command(app));
   add(add_run_command(app));
@@ -27,7 +29,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_level(verbose_requested() ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_pattern("memgap: %l: %v");
   for (auto& [sub, action] : commands)
     if (sub->parsed()) return action();

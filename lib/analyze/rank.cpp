@@ -1,9 +1,46 @@
 #include "analyze/rank.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 namespace memgap::analyze {
+namespace {
+
+using SourceKey = std::vector<std::tuple<std::string, std::string, std::string, int, uint64_t>>;
+
+SourceKey source_key(const model::Site& s) {
+  SourceKey k;
+  for (const auto& f : s.frames) {
+    bool has_line = !f.file.empty() && f.line > 0;
+    k.emplace_back(f.module, f.function, has_line ? f.file : std::string(), has_line ? f.line : 0,
+                   has_line ? 0 : f.offset);
+  }
+  return k;
+}
+
+}  // namespace
+
+void merge_same_source_sites(std::vector<model::Site>& sites) {
+  std::map<SourceKey, size_t> first;
+  std::vector<model::Site> out;
+  for (auto& s : sites) {
+    auto [it, inserted] = first.try_emplace(source_key(s), out.size());
+    if (inserted) {
+      out.push_back(std::move(s));
+      continue;
+    }
+    model::Site& m = out[it->second];
+    m.live_bytes += s.live_bytes;
+    m.live_objects += s.live_objects;
+    m.alloc_bytes += s.alloc_bytes;
+    m.alloc_objects += s.alloc_objects;
+    m.growth_bytes_per_min += s.growth_bytes_per_min;
+    if (m.live_series.size() < s.live_series.size()) m.live_series.resize(s.live_series.size(), 0);
+    for (size_t i = 0; i < s.live_series.size(); ++i) m.live_series[i] += s.live_series[i];
+  }
+  sites = std::move(out);
+}
 
 void rank_sites(std::vector<model::Site>& sites) {
   std::erase_if(sites, [](const model::Site& s) { return s.live_bytes == 0 && s.alloc_bytes == 0; });

@@ -98,6 +98,16 @@ Result<ElfSymbols> ElfSymbols::load(const std::string& path) {
   return out;
 }
 
+std::vector<uint8_t> ElfSymbols::read_code(const std::string& path, uint64_t file_offset, size_t n) {
+  std::vector<uint8_t> out(n);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  ssize_t got = pread(fd, out.data(), n, static_cast<off_t>(file_offset));
+  close(fd);
+  out.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return out;
+}
+
 std::optional<ElfSymbol> ElfSymbols::find(const std::string& name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return std::nullopt;

@@ -2,6 +2,7 @@
 // need. Read with libelf; nothing is cached here (the tracer reads each module once).
 #pragma once
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -26,6 +27,8 @@ class ElfSymbols {
   std::optional<ElfSymbol> find(const std::string& name) const;
   bool defines(const std::string& name) const { return find(name).has_value(); }
   const std::string& build_id() const { return build_id_; }
+  // The first `n` bytes of code at a file offset (fewer at the end of the file).
+  static std::vector<uint8_t> read_code(const std::string& path, uint64_t file_offset, size_t n);
   bool is_go() const { return is_go_; }
   size_t size() const { return by_name_.size(); }
 

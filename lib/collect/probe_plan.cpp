@@ -4,6 +4,7 @@
 #include <set>
 
 #include "collect/elf_symbols.h"
+#include "collect/probe_placement.h"
 
 namespace memgap::collect {
 namespace {
@@ -26,6 +27,22 @@ const EntryPoint kAllocatorEntryPoints[] = {
     {"valloc", Handler::Valloc, true},
     {"pvalloc", Handler::Valloc, true},
     {"free", Handler::Free, false},
+};
+
+// C++ operator new and new[] (plain, nothrow, aligned): the size is the first argument in
+// every variant. Probing them makes the reported site the new-expression's caller rather
+// than malloc's caller inside libstdc++ (which has no frame pointers, so the user's frame
+// would be lost); the malloc that new calls is nested and counted once. operator delete
+// is not probed: it ends in free(), which is, and a probe there would double the hits.
+const EntryPoint kCxxEntryPoints[] = {
+    {"_Znwm", Handler::Malloc, true},
+    {"_Znam", Handler::Malloc, true},
+    {"_ZnwmRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnamRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnwmSt11align_val_t", Handler::Malloc, true},
+    {"_ZnamSt11align_val_t", Handler::Malloc, true},
+    {"_ZnwmSt11align_val_tRKSt9nothrow_t", Handler::Malloc, true},
+    {"_ZnamSt11align_val_tRKSt9nothrow_t", Handler::Malloc, true},
 };
 
 const EntryPoint kMmapEntryPoints[] = {
@@ -79,7 +96,9 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
   }
   const std::pair<const Module*, ElfSymbols>* alloc = nullptr;
   const std::pair<const Module*, ElfSymbols>* libc = nullptr;
+  const std::pair<const Module*, ElfSymbols>* cxx = nullptr;  // defines operator new
   for (const auto& entry : loaded) {
+    if (!cxx && entry.second.defines("_Znwm")) cxx = &entry;  // executable first
     bool defines_malloc = entry.second.defines("malloc") && entry.second.defines("free");
     if (is_libc(entry.first->path) && !libc) libc = &entry;
     if (!defines_malloc) continue;
@@ -109,10 +128,24 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
       return;
     }
     first_symbol[key] = ep.symbol;
-    plan.probes.push_back(Probe{ep.symbol, mod.first->path, mod.first->host_path, sym->file_offset, ep.handler,
-                                ep.needs_return});
+    Probe probe;
+    probe.symbol = ep.symbol;
+    probe.module = mod.first->path;
+    probe.binary_path = mod.first->host_path;
+    probe.function_offset = sym->file_offset;
+    probe.handler = ep.handler;
+    probe.needs_return = ep.needs_return;
+    // Both probes of the function move past a harmless prologue to an emulated
+    // instruction; [rsp] is still the return address there, so the uretprobe works too.
+    auto code = ElfSymbols::read_code(mod.first->host_path, sym->file_offset, 32);
+    Placement where = place_entry_probe(code.data(), code.size(), ep.handler == Handler::Free);
+    probe.file_offset = sym->file_offset + where.offset;
+    probe.placement = where.reason;
+    plan.probes.push_back(std::move(probe));
   };
   for (const auto& ep : kAllocatorEntryPoints) add(*alloc, ep);
+  if (cxx)
+    for (const auto& ep : kCxxEntryPoints) add(*cxx, ep);
   // Anonymous mmap is how large or custom allocators get memory; it comes from libc.
   const auto* mmap_mod = libc ? libc : alloc;
   for (const auto& ep : kMmapEntryPoints) add(*mmap_mod, ep);

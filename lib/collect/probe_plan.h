@@ -18,7 +18,9 @@ struct Probe {
   std::string symbol;       // first symbol name found at this address
   std::string module;       // path as the target sees it
   std::string binary_path;  // path memgap opens (/proc/PID/root/...)
-  uint64_t file_offset = 0;
+  uint64_t file_offset = 0;      // where the probe goes (function start + placement)
+  uint64_t function_offset = 0;  // the function's start
+  std::string placement;         // why the probe sits where it does
   Handler handler = Handler::Malloc;
   bool needs_return = false;  // allocation functions: the pointer comes back in RAX
 };

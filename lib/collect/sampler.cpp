@@ -21,14 +21,19 @@ uint64_t hash_pcs(const uint64_t* pcs, size_t n) {
 
 // Event frames are [caller at [rsp], the probed function's own IP, FP chain...]; the IP
 // says nothing about the site, so it is dropped here.
-uint32_t Sampler::intern(const memgap_event& e) {
+uint32_t Sampler::intern(const memgap_event& e, const std::vector<uint64_t>* unwound) {
   uint64_t pcs[MEMGAP_MAX_FRAMES];
   size_t n = 0;
-  uint32_t nframes = e.nframes > MEMGAP_MAX_FRAMES ? MEMGAP_MAX_FRAMES : e.nframes;
-  for (uint32_t i = 0; i < nframes; ++i) {
-    if (i == 1) continue;
-    if (e.frames[i] == 0) break;
-    pcs[n++] = e.frames[i];
+  if (unwound) {
+    for (uint64_t pc : *unwound)
+      if (n < MEMGAP_MAX_FRAMES) pcs[n++] = pc;
+  } else {
+    uint32_t nframes = e.nframes > MEMGAP_MAX_FRAMES ? MEMGAP_MAX_FRAMES : e.nframes;
+    for (uint32_t i = 0; i < nframes; ++i) {
+      if (i == 1) continue;
+      if (e.frames[i] == 0) break;
+      pcs[n++] = e.frames[i];
+    }
   }
   uint64_t h = hash_pcs(pcs, n);
   auto it = stack_index_.find(h);
@@ -56,7 +61,7 @@ uint32_t Sampler::intern(const memgap_event& e) {
   return id;
 }
 
-void Sampler::on_event(const memgap_event& e) {
+void Sampler::on_event(const memgap_event& e, const std::vector<uint64_t>* unwound) {
   if (e.kind == MG_EV_ALLOC) {
     ++samples_;
     double w = sample_weight(e.size, sample_bytes_);
@@ -70,7 +75,7 @@ void Sampler::on_event(const memgap_event& e) {
       live_objects_ -= old->second.weight;
       live_.erase(old);
     }
-    uint32_t id = intern(e);
+    uint32_t id = intern(e, unwound);
     StackStats& s = stats_[id];
     double bytes = w * static_cast<double>(e.size);
     s.alloc_bytes += bytes;

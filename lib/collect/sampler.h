@@ -37,7 +37,9 @@ class Sampler {
   explicit Sampler(uint64_t sample_bytes, size_t max_stacks = 100000)
       : sample_bytes_(sample_bytes), max_stacks_(max_stacks) {}
 
-  void on_event(const memgap_event& e);
+  // `unwound`, when given, replaces the event's frame-pointer frames (DWARF unwinding):
+  // return addresses, the allocation's caller first.
+  void on_event(const memgap_event& e, const std::vector<uint64_t>* unwound = nullptr);
 
   const std::vector<RawStack>& stacks() const { return stacks_; }
   const std::vector<StackStats>& stats() const { return stats_; }
@@ -48,7 +50,7 @@ class Sampler {
   uint64_t stacks_dropped() const { return stacks_dropped_; }
 
  private:
-  uint32_t intern(const memgap_event& e);
+  uint32_t intern(const memgap_event& e, const std::vector<uint64_t>* unwound);
 
   uint64_t sample_bytes_;
   size_t max_stacks_;

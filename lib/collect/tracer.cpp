@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
   t->skel_ = memgap_bpf::open();
   if (!t->skel_) return bpf_error("cannot open BPF object", errno);
   t->skel_->rodata->sample_bytes = config.sample_bytes;
+  t->skel_->rodata->stack_bytes = std::min<uint32_t>(config.stack_bytes, MEMGAP_STACK_BYTES);
   for (int i = 0; i < MEMGAP_LOG_TABLE; ++i)
     t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
   bpf_map__set_max_entries(t->skel_->maps.live, config.max_live);
@@ -71,7 +73,7 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
 
   auto cb = [](void* ctx, void* data, size_t size) -> int {
     auto* self = static_cast<Tracer*>(ctx);
-    if (size >= offsetof(memgap_event, frames)) self->on_event_(*static_cast<const memgap_event*>(data), size);
+    if (size >= sizeof(uint32_t)) self->on_event_(data, size);
     return 0;
   };
   t->rb_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.events), cb, t.get(), nullptr);
@@ -88,7 +90,10 @@ Status Tracer::attach(const ProbePlan& plan) {
     std::vector<Want> wants{{program_for(skel_, p.handler), false}};
     if (p.needs_return) wants.push_back({skel_->progs.alloc_exit, true});
     for (const auto& w : wants) {
-      bpf_link* link = bpf_program__attach_uprobe(w.prog, w.ret, pid_, p.binary_path.c_str(), p.file_offset);
+      // Entry and return probe share one breakpoint (one trap). A uretprobe hijacks the
+      // return address at [rsp] when it fires, which placement guarantees is still there.
+      uint64_t offset = p.file_offset;
+      bpf_link* link = bpf_program__attach_uprobe(w.prog, w.ret, pid_, p.binary_path.c_str(), offset);
       if (!link) {
         int err = errno;
         detach();
@@ -97,7 +102,8 @@ Status Tracer::attach(const ProbePlan& plan) {
                          err);
       }
       links_.push_back(link);
-      spdlog::debug("attached {} {}+0x{:x} ({})", w.ret ? "uretprobe" : "uprobe", p.module, p.file_offset, p.symbol);
+      spdlog::debug("attached {} {}+0x{:x} ({}+{}{})", w.ret ? "uretprobe" : "uprobe", p.module, offset, p.symbol,
+                    offset - p.function_offset, "; " + p.placement);
     }
   }
   return Ok{};

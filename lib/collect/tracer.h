@@ -22,6 +22,7 @@ struct TracerConfig {
   int pid = 0;
   uint64_t sample_bytes = 512 * 1024;  // mean sampling interval; 1 = every allocation
   uint32_t max_live = 262144;          // bound on tracked live sampled allocations
+  uint32_t stack_bytes = 0;            // >0: copy this much user stack per sample (DWARF)
 };
 
 struct TracerCounters {
@@ -29,7 +30,8 @@ struct TracerCounters {
   uint64_t operator[](memgap_counter c) const { return values[c]; }
 };
 
-using EventHandler = std::function<void(const memgap_event& event, size_t size)>;
+// Receives each ring-buffer record: a memgap_event or a memgap_stack_event (by `kind`).
+using EventHandler = std::function<void(const void* data, size_t size)>;
 
 class Tracer {
  public:

@@ -1,23 +1,17 @@
 #include "pipeline/attach_session.h"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
 #include <thread>
 
-#include "analyze/growth.h"
-#include "analyze/rank.h"
-#include "collect/probe_plan.h"
 #include "collect/proc_source.h"
-#include "collect/sampler.h"
 #include "collect/target.h"
-#include "collect/tracer.h"
 #include "pipeline/memory_rollup.h"
-#include "symbolize/symbolizer.h"
+#include "pipeline/probe_session.h"
+#include "pipeline/series_recorder.h"
+#include "pipeline/snapshot_builder.h"
 
 namespace memgap::pipeline {
 namespace {
@@ -33,226 +27,97 @@ bool process_alive(int pid, const collect::ProcSource& proc) {
   auto stat = proc.read(pid, "stat");
   if (!stat) return false;
   auto close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() || ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
+  return close == std::string::npos || close + 2 >= stat->size() ||
+         ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
 }
 
-// Keeps per-stack live bytes at each series point, so that growth per site can be fitted.
-// Bounded: past kMaxPoints the series is halved (every other point kept).
-class SeriesRecorder {
- public:
-  static constexpr size_t kMaxPoints = 512;
-
-  void record(uint64_t t_ms, uint64_t rss, const collect::Sampler& sampler) {
-    points_.push_back(model::SeriesPoint{t_ms, rss, to_u64(sampler.live_bytes()), to_u64(sampler.live_objects())});
-    const auto& stats = sampler.stats();
-    if (per_stack_.size() < stats.size()) per_stack_.resize(stats.size());
-    for (size_t i = 0; i < stats.size(); ++i) {
-      auto& v = per_stack_[i];
-      // A stack first seen now gets zeros for the points before it existed.
-      v.resize(points_.size() - 1, 0);
-      v.push_back(to_u64(stats[i].live_bytes));
-    }
-    if (points_.size() > kMaxPoints) halve();
-  }
-  const std::vector<model::SeriesPoint>& points() const { return points_; }
-  std::vector<uint64_t> stack_series(size_t id) const {
-    if (id >= per_stack_.size()) return {};
-    auto v = per_stack_[id];
-    v.resize(points_.size(), v.empty() ? 0 : v.back());
-    return v;
-  }
-  static uint64_t to_u64(double d) { return d <= 0 ? 0 : static_cast<uint64_t>(d + 0.5); }
-
- private:
-  void halve() {
-    auto keep_even = [](auto& v) {
-      size_t j = 0;
-      for (size_t i = 0; i < v.size(); i += 2) v[j++] = v[i];
-      v.resize(j);
-    };
-    keep_even(points_);
-    for (auto& v : per_stack_) keep_even(v);
-  }
-  std::vector<model::SeriesPoint> points_;
-  std::vector<std::vector<uint64_t>> per_stack_;
-};
-
-struct Session {
-  const AttachOptions& opt;
-  collect::RealProcSource proc;
-  collect::Target target;
-  model::Meta meta;
-  std::unique_ptr<collect::Sampler> sampler;
-  std::unique_ptr<collect::Tracer> tracer;
-  symbolize::Symbolizer symbolizer;
-  SeriesRecorder series;
-  Clock::time_point t0;
-
-  explicit Session(const AttachOptions& o) : opt(o) {}
-
-  void fill_counters() {
-    if (!tracer) return;
-    auto c = tracer->counters();
-    meta.probe_hits = c[MG_CNT_CALLS] + c[MG_CNT_FREE_CALLS];
-    meta.drops.live_map_full = c[MG_CNT_LIVE_MAP_FULL];
-    meta.drops.events_lost = c[MG_CNT_EVENTS_LOST];
-    meta.drops.stacks_lost = c[MG_CNT_STACKS_LOST];
-    meta.drops.unmatched_returns = c[MG_CNT_UNMATCHED_RETURNS];
-  }
-
-  model::Snapshot build(bool alive) {
-    model::Snapshot s;
-    s.meta = meta;
-    s.meta.duration_ms = ms_since(t0);
-    if (alive) {
-      if (auto mem = read_memory_rollup(proc, opt.pid)) s.memory = *mem;
-    }
-    s.series = series.points();
-    if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
-    if (sampler) {
-      s.meta.samples = sampler->samples();
-      const auto& stats = sampler->stats();
-      const auto& stacks = sampler->stacks();
-      for (size_t i = 0; i < stats.size(); ++i) {
-        model::Site site;
-        site.live_bytes = SeriesRecorder::to_u64(stats[i].live_bytes);
-        site.live_objects = SeriesRecorder::to_u64(stats[i].live_objects);
-        site.alloc_bytes = SeriesRecorder::to_u64(stats[i].alloc_bytes);
-        site.alloc_objects = SeriesRecorder::to_u64(stats[i].alloc_objects);
-        if (site.live_bytes == 0 && site.alloc_bytes == 0) continue;
-        site.frames = symbolizer.resolve_stack(stacks[i].pcs);
-        site.live_series = series.stack_series(i);
-        s.sites.push_back(std::move(site));
-      }
-    }
-    s.gap.rss = s.memory.rss();
-    for (const auto& site : s.sites) s.gap.profiled += site.live_bytes;
-    s.gap.unexplained = static_cast<int64_t>(s.gap.rss);
-    analyze::compute_growth(s);
-    analyze::rank_sites(s.sites);
-    return s;
-  }
-};
-
-std::string hostname() {
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-std::string kernel_release() {
-  utsname u{};
-  uname(&u);
-  return u.release;
+uint64_t current_rss(const collect::ProcSource& proc, int pid) {
+  auto mem = read_memory_rollup(proc, pid);
+  return mem ? mem->rss() : 0;
 }
 
 }  // namespace
 
 Result<model::Snapshot> run_attach(const AttachOptions& opt) {
-  Session s(opt);
-  auto target = collect::inspect_target(opt.pid, s.proc);
+  collect::RealProcSource proc;
+  auto target = collect::inspect_target(opt.pid, proc);
   if (!target) return target.error();
-  s.target = std::move(*target);
 
-  auto& m = s.meta;
-  m.tool_version = MEMGAP_VERSION_STRING;
-  m.command = opt.command;
-  m.pid = opt.pid;
-  m.exe = s.target.exe;
-  m.comm = s.target.comm;
-  m.hostname = hostname();
-  m.kernel = kernel_release();
-  m.mode = opt.no_probes ? "rss-only" : "alloc";
-  m.unwind = opt.no_probes ? "" : "fp";
-  m.sample_bytes = opt.no_probes ? 0 : opt.sample_bytes;
-  m.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  model::Meta meta = base_meta(opt.command, *target);
+  meta.mode = opt.no_probes ? "rss-only" : "alloc";
+  meta.sample_bytes = opt.no_probes ? 0 : opt.sample_bytes;
 
+  std::unique_ptr<ProbeSession> probes;
   if (!opt.no_probes) {
-    if (auto priv = collect::check_bpf_privileges(); !priv) return priv.error();
-    auto plan = collect::plan_allocator_probes(s.target);
-    if (!plan) return plan.error();
-    m.allocator = plan->allocator;
-    s.sampler = std::make_unique<collect::Sampler>(opt.sample_bytes);
-    collect::TracerConfig cfg;
-    cfg.pid = opt.pid;
-    cfg.sample_bytes = opt.sample_bytes;
-    auto* sampler = s.sampler.get();
-    auto tracer = collect::Tracer::open(cfg, [sampler](const memgap_event& e, size_t) { sampler->on_event(e); });
-    if (!tracer) return tracer.error();
-    s.tracer = std::move(*tracer);
-    // Open the modules before attaching: they must be readable even if the target dies.
-    s.symbolizer.add_modules(s.target.modules);
-    if (auto st = s.tracer->attach(*plan); !st) return st.error();
-    m.probes_attached = s.tracer->attached();
-    for (const auto& alias : plan->aliases_skipped) spdlog::debug("alias probed once: {}", alias);
+    ProbeOptions po;
+    po.sample_bytes = opt.sample_bytes;
+    po.unwind = opt.unwind;
+    po.stack_copy_bytes = opt.stack_copy_bytes;
+    auto started = ProbeSession::start(*target, po, meta);
+    if (!started) return started.error();
+    probes = std::move(*started);
   }
 
-  s.t0 = Clock::now();
+  const auto t0 = Clock::now();
   if (opt.on_attached) {
     model::Snapshot hello;
-    hello.meta = m;
+    hello.meta = meta;
     opt.on_attached(hello);
   }
+
+  SeriesRecorder series;
+  const collect::Sampler* sampler = probes ? &probes->sampler() : nullptr;
+  auto snapshot_now = [&](bool alive) {
+    model::Snapshot s;
+    s.meta = meta;
+    s.meta.duration_ms = ms_since(t0);
+    if (probes) probes->fill_meta(s.meta);
+    if (alive) {
+      if (auto mem = read_memory_rollup(proc, opt.pid)) s.memory = *mem;
+    }
+    s.series = series.points();
+    if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
+    if (probes) s.sites = probes->sites(series);
+    finish_snapshot(s);
+    return s;
+  };
 
   bool alive = true;
   uint64_t next_tick = 0, next_interval = opt.interval_ms;
   constexpr uint64_t kTickMs = 1000;
   for (;;) {
-    uint64_t now = ms_since(s.t0);
+    uint64_t now = ms_since(t0);
     if (now >= next_tick) {
-      uint64_t rss = 0;
-      if (auto mem = read_memory_rollup(s.proc, opt.pid)) rss = mem->rss();
-      if (s.sampler) s.series.record(now, rss, *s.sampler);
-      else s.series.record(now, rss, collect::Sampler(1));
+      series.record(now, current_rss(proc, opt.pid), sampler);
       next_tick = now + kTickMs;
     }
     if (opt.stop && opt.stop->load()) break;
     if (opt.duration_ms && now >= opt.duration_ms) break;
-    if (!process_alive(opt.pid, s.proc)) {
+    if (!process_alive(opt.pid, proc)) {
       alive = false;
       break;
     }
     if (opt.interval_ms && now >= next_interval && opt.on_interval) {
-      s.fill_counters();
-      opt.on_interval(s.build(true));
+      opt.on_interval(snapshot_now(true));
       next_interval += opt.interval_ms;
     }
-    if (s.tracer) s.tracer->poll(100);
+    if (probes) probes->poll(100);
     else std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
-  uint64_t end_ms = ms_since(s.t0);
-  if (s.tracer) {
-    // Freeze first so the slow detach cannot skew the result, drain what is buffered,
-    // re-read the maps for modules loaded during the window while the target lives.
-    s.tracer->freeze();
-    while (s.tracer->poll(0) > 0) {
-    }
-    s.fill_counters();
-    if (alive) {
-      if (auto maps = collect::read_maps(s.proc, opt.pid))
-        s.symbolizer.add_modules(collect::modules_from_maps(opt.pid, *maps));
-    }
-    s.tracer->detach();
-  }
-  if (alive) alive = process_alive(opt.pid, s.proc);
+  uint64_t end_ms = ms_since(t0);
+  // The window ends here. An exit during the ~1 s detach that follows is after the window
+  // and does not make the report partial.
+  uint64_t end_rss = alive ? current_rss(proc, opt.pid) : (series.points().empty() ? 0 : series.points().back().rss);
+  if (probes) probes->stop(proc, opt.pid, alive);
   if (!alive) {
-    m.target_exited = true;
-    m.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");
+    meta.target_exited = true;
+    meta.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");
   }
-  {
-    uint64_t rss = 0;
-    if (alive) {
-      if (auto mem = read_memory_rollup(s.proc, opt.pid)) rss = mem->rss();
-    } else if (!s.series.points().empty()) {
-      rss = s.series.points().back().rss;
-    }
-    if (s.sampler) s.series.record(end_ms, rss, *s.sampler);
-  }
-  model::Snapshot snap = s.build(alive);
+  series.record(end_ms, end_rss, sampler);
+  model::Snapshot snap = snapshot_now(alive && process_alive(opt.pid, proc));
   snap.meta.duration_ms = end_ms;
+  if (snap.memory.rollup.empty()) snap.memory.rollup["Rss"] = end_rss;
   return snap;
 }
 

@@ -18,6 +18,8 @@ struct AttachOptions {
   uint64_t duration_ms = 0;  // 0: until *stop
   uint64_t interval_ms = 0;  // 0: no interim snapshots
   uint64_t sample_bytes = 512 * 1024;
+  std::string unwind = "auto";   // fp, dwarf, auto (dwarf for C/C++ targets)
+  uint32_t stack_copy_bytes = 16384;  // user stack copied per sample for dwarf unwinding
   bool no_probes = false;
   std::string command = "attach";
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler

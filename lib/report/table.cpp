@@ -24,14 +24,37 @@ std::string growth_cell(double per_min) {
   return format_size_delta(static_cast<int64_t>(per_min));
 }
 
+// For an 80-column table: "(anonymous namespace)::open_session(int)" reads as
+// "open_session"; JSON keeps the full demangled name.
+std::string short_function(const std::string& fn) {
+  std::string s = fn;
+  const std::string anon = "(anonymous namespace)::";
+  for (size_t at; (at = s.find(anon)) != std::string::npos;) s.erase(at, anon.size());
+  // GCC's specialised copies ("f(int) [clone .isra.0]") are the same source function.
+  if (auto clone = s.find(" [clone "); clone != std::string::npos) s.resize(clone);
+  // Drop the parameter list: the last top-level "(...)" unless the name is an operator().
+  if (!s.empty() && s.back() == ')' && s.rfind("operator()", 0) != 0) {
+    int depth = 0;
+    for (size_t i = s.size(); i-- > 0;) {
+      if (s[i] == ')') ++depth;
+      else if (s[i] == '(' && --depth == 0) {
+        if (i > 0) s.resize(i);
+        break;
+      }
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string frame_label(const model::Frame& f) {
   char off[32];
   std::snprintf(off, sizeof off, "+0x%llx", static_cast<unsigned long long>(f.offset));
   if (f.function != "??" && !f.function.empty()) {
-    if (!f.file.empty() && f.line > 0) return f.function + " (" + basename_of(f.file) + ":" + std::to_string(f.line) + ")";
-    return f.function + " [" + f.module + "]";
+    std::string fn = short_function(f.function);
+    if (!f.file.empty() && f.line > 0) return fn + " (" + basename_of(f.file) + ":" + std::to_string(f.line) + ")";
+    return fn + " [" + f.module + "]";
   }
   return "?? [" + (f.module.empty() ? std::string("?") : f.module) + off + "]";
 }

@@ -1,6 +1,7 @@
 #include "symbolize/symbolizer.h"
 
 #include <cxxabi.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +25,58 @@ const Dwfl_Callbacks kCallbacks = {
     &debuginfo_path,
 };
 
+// When the address lies in code inlined into the function (std::vector's allocator inside
+// open_session), the line table names the innermost header line. A user wants the line
+// in the function itself: the call site of the outermost inlined scope.
+bool outermost_call_site(Dwfl_Module* mod, Dwarf_Addr addr, model::Frame& f) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias);
+  if (!cu) return false;
+  Dwarf_Die* scopes = nullptr;
+  int n = dwarf_getscopes(cu, addr - bias, &scopes);
+  if (n <= 0) return false;
+  Dwarf_Die cur;
+  bool have = false;
+  for (int i = 0; i < n && !have; ++i)
+    if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine) {
+      cur = scopes[i];
+      have = true;
+    }
+  std::free(scopes);
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (!have || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return false;
+  // dwarf_getscopes continues into the inlined function's abstract definition, so the
+  // chain of callers is walked one inlined instance at a time with dwarf_getscopes_die.
+  bool found = false;
+  for (int depth = 0; have && depth < 64; ++depth) {
+    Dwarf_Attribute attr;
+    Dwarf_Word file_idx = 0, line = 0;
+    if (dwarf_formudata(dwarf_attr(&cur, DW_AT_call_file, &attr), &file_idx) == 0 &&
+        dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &attr), &line) == 0 && file_idx < nfiles) {
+      if (const char* file = dwarf_filesrc(files, file_idx, nullptr, nullptr)) {
+        f.file = file;
+        f.line = static_cast<int>(line);
+        found = true;
+      }
+    }
+    Dwarf_Die* chain = nullptr;
+    int m = dwarf_getscopes_die(&cur, &chain);
+    have = false;
+    for (int j = 1; j < m; ++j) {
+      int tag = dwarf_tag(&chain[j]);
+      if (tag == DW_TAG_inlined_subroutine) {
+        cur = chain[j];
+        have = true;
+        break;
+      }
+      if (tag == DW_TAG_subprogram) break;
+    }
+    std::free(chain);
+  }
+  return found;
+}
+
 }  // namespace
 
 std::string demangle(const std::string& name) {
@@ -44,6 +97,8 @@ struct Symbolizer::Impl {
 };
 
 Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) { impl_->dwfl = dwfl_begin(&kCallbacks); }
+
+::Dwfl* Symbolizer::dwfl() const { return impl_->dwfl; }
 
 Symbolizer::~Symbolizer() {
   if (impl_->dwfl) dwfl_end(impl_->dwfl);
@@ -94,11 +149,13 @@ model::Frame Symbolizer::resolve(uint64_t address, bool return_address) {
       dwfl_module_info(mod, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
       f.offset = address - start;
     }
-    if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
-      int lineno = 0;
-      const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
-      if (file) f.file = file;
-      f.line = lineno;
+    if (!outermost_call_site(mod, lookup, f)) {
+      if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
+        int lineno = 0;
+        const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+        if (file) f.file = file;
+        f.line = lineno;
+      }
     }
   }
   impl_->cache.emplace(address, f);

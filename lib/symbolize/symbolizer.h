@@ -12,6 +12,8 @@
 #include "collect/target.h"
 #include "model/snapshot.h"
 
+struct Dwfl;
+
 namespace memgap::symbolize {
 
 class Symbolizer {
@@ -28,6 +30,10 @@ class Symbolizer {
   // what file:line should name; the reported offset stays that of the address itself.
   model::Frame resolve(uint64_t address, bool return_address = true);
   std::vector<model::Frame> resolve_stack(const std::vector<uint64_t>& pcs);
+
+  // The libdw session holding this process's modules (the unwinder shares it: CFI is
+  // then read once per module).
+  ::Dwfl* dwfl() const;
 
  private:
   struct Impl;

@@ -58,22 +58,29 @@ class Child {
     if (stdin_ >= 0) close(stdin_);
     stdin_ = -1;
   }
-  // Reads stdout (or stderr) until a line containing `needle` appears; false on timeout/EOF.
+  // Reads stdout (or stderr) until `needle` appears after what earlier waits consumed;
+  // false on timeout/EOF. Each call consumes up to the end of the match, so waiting twice
+  // for "done" waits for two of them.
   bool wait_for(const std::string& needle, int timeout_ms, bool from_stderr = false) {
     std::string& buf = from_stderr ? err_buf_ : out_buf_;
+    size_t& seen = from_stderr ? err_seen_ : out_seen_;
     int fd = from_stderr ? stderr_ : stdout_;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (buf.find(needle) == std::string::npos) {
+    for (;;) {
+      auto at = buf.find(needle, seen);
+      if (at != std::string::npos) {
+        seen = at + needle.size();
+        return true;
+      }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
       if (left <= 0) return false;
       pollfd p{fd, POLLIN, 0};
       if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
       char tmp[4096];
       ssize_t n = read(fd, tmp, sizeof tmp);
-      if (n <= 0) return buf.find(needle) != std::string::npos;
+      if (n <= 0) return false;
       buf.append(tmp, static_cast<size_t>(n));
     }
-    return true;
   }
   // Waits for exit, collecting output; returns the exit status or -1 on timeout
   // (128+N for a signal).
@@ -113,6 +120,7 @@ class Child {
   bool reaped_ = false;
   int stdin_ = -1, stdout_ = -1, stderr_ = -1;
   std::string out_buf_, err_buf_;
+  size_t out_seen_ = 0, err_seen_ = 0;
 };
 
 inline std::string target_path(const std::string& name) { return std::string(MEMGAP_TARGETS_DIR) + "/" + name; }

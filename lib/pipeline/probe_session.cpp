@@ -1,0 +1,110 @@
+#include "pipeline/probe_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstddef>
+
+#include "collect/maps.h"
+#include "collect/probe_plan.h"
+
+namespace memgap::pipeline {
+namespace {
+
+uint64_t to_u64(double d) { return d <= 0 ? 0 : static_cast<uint64_t>(d + 0.5); }
+
+}  // namespace
+
+Result<std::unique_ptr<ProbeSession>> ProbeSession::start(const collect::Target& target, const ProbeOptions& options,
+                                                          model::Meta& meta) {
+  if (auto priv = collect::check_bpf_privileges(); !priv) return priv.error();
+  auto plan = collect::plan_allocator_probes(target);
+  if (!plan) return plan.error();
+  std::unique_ptr<ProbeSession> s(new ProbeSession(options));
+  meta.allocator = plan->allocator;
+  collect::TracerConfig cfg;
+  cfg.pid = target.pid;
+  cfg.sample_bytes = options.sample_bytes;
+  // Frame pointers suffice for Go (which keeps them); C and C++ code from Debian and most
+  // -O2 builds has none, so sampled stacks are copied and unwound with CFI.
+  meta.unwind = options.unwind == "auto" ? (options.target_is_go ? "fp" : "dwarf") : options.unwind;
+  if (meta.unwind == "dwarf") cfg.stack_bytes = options.stack_copy_bytes;
+  ProbeSession* self = s.get();
+  auto tracer = collect::Tracer::open(cfg, [self](const void* d, size_t n) { self->on_record(d, n); });
+  if (!tracer) return tracer.error();
+  s->tracer_ = std::move(*tracer);
+  s->symbolizer_.add_modules(target.modules);
+  if (auto st = s->tracer_->attach(*plan); !st) return st.error();
+  meta.probes_attached = s->tracer_->attached();
+  for (const auto& alias : plan->aliases_skipped) spdlog::debug("alias probed once: {}", alias);
+  return s;
+}
+
+// An allocation record with a stack copy is unwound with CFI; without one (or when CFI
+// fails at once) the frame-pointer frames the record carries are used.
+void ProbeSession::on_record(const void* data, size_t size) {
+  if (size < offsetof(memgap_event, frames)) return;
+  const auto& e = *static_cast<const memgap_event*>(data);
+  if (e.kind == MG_EV_ALLOC && size >= sizeof(memgap_alloc_stack_event)) {
+    const auto& r = *static_cast<const memgap_alloc_stack_event*>(data);
+    symbolize::StackCopy copy{e.tid, reinterpret_cast<const uint64_t*>(r.regs), r.data, r.len};
+    symbolize::Unwound u = unwinder_.unwind(copy);
+    unwind_stops_[static_cast<int>(u.stop)]++;
+    if (u.pcs.size() >= 2 || e.nframes <= 2) {
+      sampler_.on_event(e, &u.pcs);
+      return;
+    }
+  }
+  sampler_.on_event(e);
+}
+
+void ProbeSession::stop(const collect::ProcSource& proc, int pid, bool target_alive) {
+  if (stopped_) return;
+  stopped_ = true;
+  // Freeze first so the slow detach cannot skew the result, drain what is buffered.
+  tracer_->freeze();
+  while (tracer_->poll(0) > 0) {
+  }
+  if (target_alive) {
+    if (auto maps = collect::read_maps(proc, pid)) symbolizer_.add_modules(collect::modules_from_maps(pid, *maps));
+  }
+  tracer_->detach();
+}
+
+void ProbeSession::fill_meta(model::Meta& meta) const {
+  auto c = tracer_->counters();
+  meta.probe_hits = c[MG_CNT_CALLS] + c[MG_CNT_FREE_CALLS];
+  meta.samples = sampler_.samples();
+  meta.drops.live_map_full = c[MG_CNT_LIVE_MAP_FULL];
+  meta.drops.events_lost = c[MG_CNT_EVENTS_LOST];
+  meta.drops.stacks_lost = c[MG_CNT_STACKS_LOST];
+  meta.drops.unmatched_returns = c[MG_CNT_UNMATCHED_RETURNS];
+  using symbolize::UnwindStop;
+  meta.drops.stacks_truncated = unwind_stops_[static_cast<int>(UnwindStop::CopyTooShort)] +
+                                unwind_stops_[static_cast<int>(UnwindStop::NoCfi)];
+  if (!stopped_) return;
+  for (UnwindStop why : {UnwindStop::CopyTooShort, UnwindStop::NoCfi, UnwindStop::MaxFrames})
+    if (uint64_t n = unwind_stops_[static_cast<int>(why)])
+      meta.notes.push_back(std::to_string(n) + " stacks truncated: " + symbolize::unwind_stop_name(why));
+  if (sampler_.stacks_dropped())
+    meta.notes.push_back(std::to_string(sampler_.stacks_dropped()) + " samples of stacks past the limit counted as one site");
+}
+
+std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series) {
+  std::vector<model::Site> out;
+  const auto& stats = sampler_.stats();
+  const auto& stacks = sampler_.stacks();
+  for (size_t i = 0; i < stats.size(); ++i) {
+    model::Site site;
+    site.live_bytes = to_u64(stats[i].live_bytes);
+    site.live_objects = to_u64(stats[i].live_objects);
+    site.alloc_bytes = to_u64(stats[i].alloc_bytes);
+    site.alloc_objects = to_u64(stats[i].alloc_objects);
+    if (site.live_bytes == 0 && site.alloc_bytes == 0) continue;
+    site.frames = symbolizer_.resolve_stack(stacks[i].pcs);
+    site.live_series = series.stack_series(i);
+    out.push_back(std::move(site));
+  }
+  return out;
+}
+
+}  // namespace memgap::pipeline

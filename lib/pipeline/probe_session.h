@@ -1,0 +1,63 @@
+// Allocator probes on one process, from attach to detach: plans and attaches the probes,
+// turns ring-buffer records into samples (unwinding copied stacks), and at the end
+// symbolizes the stacks into sites. Shared by `attach`, `run` and `top PID`.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collect/proc_source.h"
+#include "collect/sampler.h"
+#include "collect/target.h"
+#include "collect/tracer.h"
+#include "model/snapshot.h"
+#include "pipeline/series_recorder.h"
+#include "symbolize/symbolizer.h"
+#include "symbolize/unwinder.h"
+#include "util/result.h"
+
+namespace memgap::pipeline {
+
+struct ProbeOptions {
+  uint64_t sample_bytes = 512 * 1024;
+  std::string unwind = "auto";  // fp, dwarf, auto
+  uint32_t stack_copy_bytes = 16384;
+  bool target_is_go = false;
+};
+
+class ProbeSession {
+ public:
+  // Plans the allocator probes of `target`, opens its modules (so they stay readable if
+  // it exits), attaches. Sets meta.allocator, meta.unwind, meta.probes_attached.
+  static Result<std::unique_ptr<ProbeSession>> start(const collect::Target& target, const ProbeOptions& options,
+                                                     model::Meta& meta);
+
+  // Waits up to timeout_ms for records and processes them.
+  void poll(int timeout_ms) { tracer_->poll(timeout_ms); }
+  const collect::Sampler& sampler() const { return sampler_; }
+
+  // Ends recording: freeze, drain, read the maps again for modules loaded during the
+  // window (only while the target lives), detach.
+  void stop(const collect::ProcSource& proc, int pid, bool target_alive);
+
+  // Probe counters and drop reasons into meta (and notes once stopped).
+  void fill_meta(model::Meta& meta) const;
+  // Sites with symbolized frames and their live series; unranked.
+  std::vector<model::Site> sites(const SeriesRecorder& series);
+
+ private:
+  explicit ProbeSession(const ProbeOptions& options) : options_(options), sampler_(options.sample_bytes) {}
+  void on_record(const void* data, size_t size);
+
+  ProbeOptions options_;
+  collect::Sampler sampler_;
+  symbolize::Symbolizer symbolizer_;
+  symbolize::Unwinder unwinder_{symbolizer_};
+  std::unique_ptr<collect::Tracer> tracer_;
+  uint64_t unwind_stops_[4] = {};  // by symbolize::UnwindStop
+  bool stopped_ = false;
+};
+
+}  // namespace memgap::pipeline

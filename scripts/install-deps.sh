@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything memgap needs to build, test and demo on Debian 12 (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: run as root (apt-get install needs it)" >&2
+  exit 1
+fi
+packages=(
+  # build
+  build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+  # symbols of Debian's libc for readable stacks
+  libc6-dbg
+  # test targets and tools the runtime tests drive
+  golang-go util-linux procps bpftrace
+  # packaging (dpkg-shlibdeps for CPack)
+  dpkg-dev
+)
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
