@@ -10,6 +10,8 @@ packages=(
   # build
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libprotobuf-dev
+  # other allocators the runtime tests link against
+  libjemalloc-dev libgoogle-perftools-dev
   # symbols of Debian's libc for readable stacks
   libc6-dbg
   # test targets and tools the runtime tests drive

@@ -29,6 +29,25 @@ const EntryPoint kAllocatorEntryPoints[] = {
     {"free", Handler::Free, false},
 };
 
+// Entry points beyond the standard family, by allocator: jemalloc's *allocx API and
+// tcmalloc's sized/nothrow/aligned deletes and news (those with their own address; its
+// aliases of malloc/free share an address and are probed once).
+const EntryPoint kAllocatorExtras[] = {
+    {"mallocx", Handler::Malloc, true},         // jemalloc: (size, flags)
+    {"rallocx", Handler::Realloc, true},        // jemalloc: (ptr, size, flags)
+    {"sdallocx", Handler::Free, false},         // jemalloc: (ptr, size, flags)
+    {"dallocx", Handler::Free, false},          // jemalloc: (ptr, flags)
+    {"tc_free_sized", Handler::Free, false},    // tcmalloc: (ptr, size)
+    {"tc_delete_sized", Handler::Free, false},
+    {"tc_delete_nothrow", Handler::Free, false},
+    {"tc_delete_aligned", Handler::Free, false},
+    {"tc_delete_sized_aligned", Handler::Free, false},
+    {"tc_delete_aligned_nothrow", Handler::Free, false},
+    {"tc_new_nothrow", Handler::Malloc, true},  // tcmalloc: (size, nothrow)
+    {"tc_new_aligned", Handler::Malloc, true},  // tcmalloc: (size, align)
+    {"tc_new_aligned_nothrow", Handler::Malloc, true},
+};
+
 // C++ operator new and new[] (plain, nothrow, aligned): the size is the first argument in
 // every variant. Probing them makes the reported site the new-expression's caller rather
 // than malloc's caller inside libstdc++ (which has no frame pointers, so the user's frame
@@ -98,7 +117,7 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
   const std::pair<const Module*, ElfSymbols>* libc = nullptr;
   const std::pair<const Module*, ElfSymbols>* cxx = nullptr;  // defines operator new
   for (const auto& entry : loaded) {
-    if (!cxx && entry.second.defines("_Znwm")) cxx = &entry;  // executable first
+    if (!cxx && entry.second.defines("_Znwm")) cxx = &entry;  // executable first, else libstdc++
     bool defines_malloc = entry.second.defines("malloc") && entry.second.defines("free");
     if (is_libc(entry.first->path) && !libc) libc = &entry;
     if (!defines_malloc) continue;
@@ -144,6 +163,9 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
     plan.probes.push_back(std::move(probe));
   };
   for (const auto& ep : kAllocatorEntryPoints) add(*alloc, ep);
+  for (const auto& ep : kAllocatorExtras) add(*alloc, ep);
+  // An allocator that defines operator new itself (tcmalloc) interposes libstdc++'s.
+  if (alloc->second.defines("_Znwm") && (!cxx || cxx->first->path != target.exe)) cxx = alloc;
   if (cxx)
     for (const auto& ep : kCxxEntryPoints) add(*cxx, ep);
   // Anonymous mmap is how large or custom allocators get memory; it comes from libc.
