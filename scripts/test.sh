@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (as root): install, build, run every test.
-# Unit tests need no privileges; runtime tests attach real uprobes and need root.
+#   1. unit tests (no privileges: model, analyze, report, parsers, hostile snapshots)
+#   2. runtime tests (root: real uprobes on purpose-built targets and Debian programs)
+#   3. the snapshot reader and exporters again under AddressSanitizer/UBSan
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-cd build
-ctest --output-on-failure -L unit
-ctest --output-on-failure -L runtime --timeout 300
+(
+  cd build
+  ctest --output-on-failure -L unit
+  ctest --output-on-failure -L runtime --timeout 300
+)
+cmake -S . -B build-asan -DMEMGAP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$(nproc)" --target memgap memgap_unit_tests
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build-asan -L unit -R 'Snapshot|Diff|Folded|Pprof|CliDiff|Units|Sampl' --output-on-failure
