@@ -9,7 +9,7 @@
 #include "collect/proc_source.h"
 #include "collect/target.h"
 #include "pipeline/memory_explainer.h"
-#include "pipeline/memory_rollup.h"
+#include "collect/smaps.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
@@ -33,8 +33,10 @@ bool process_alive(int pid, const collect::ProcSource& proc) {
 }
 
 uint64_t current_rss(const collect::ProcSource& proc, int pid) {
-  auto mem = read_memory_rollup(proc, pid);
-  return mem ? mem->rss() : 0;
+  auto rollup = collect::read_smaps_rollup(proc, pid);
+  if (!rollup) return 0;
+  auto it = rollup->find("Rss");
+  return it == rollup->end() ? 0 : it->second;
 }
 
 }  // namespace
