@@ -1,5 +1,6 @@
 // memgap: where did a running process's memory go? All logic lives in lib/; this file
 // only wires the subcommands together and maps CLI11's outcomes to exit codes.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  // Logs go to stderr: stdout carries reports and JSON that scripts parse.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("memgap"));
   spdlog::set_level(verbose_requested() ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_pattern("memgap: %l: %v");
   for (auto& [sub, action] : commands)

@@ -1,6 +1,7 @@
 #include "pipeline/attach_session.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <memory>
@@ -131,6 +132,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   }
   series.record(end_ms, end_rss, sampler);
   model::Snapshot snap = snapshot_now(alive && process_alive(opt.pid, proc));
+  if (probes) spdlog::debug("{}", probes->cost_summary());
   snap.meta.duration_ms = end_ms;
   if (snap.memory.rollup.empty()) snap.memory.rollup["Rss"] = end_rss;
   return snap;

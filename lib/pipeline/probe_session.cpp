@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 
 #include "collect/maps.h"
 #include "collect/probe_plan.h"
@@ -47,7 +49,11 @@ void ProbeSession::on_record(const void* data, size_t size) {
   if (e.kind == MG_EV_ALLOC && size >= sizeof(memgap_alloc_stack_event)) {
     const auto& r = *static_cast<const memgap_alloc_stack_event*>(data);
     symbolize::StackCopy copy{e.tid, reinterpret_cast<const uint64_t*>(r.regs), r.data, r.len};
+    auto t0 = std::chrono::steady_clock::now();
     symbolize::Unwound u = unwinder_.unwind(copy);
+    auto ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    (u.cached ? unwind_cached_ns_ : unwind_full_ns_) += ns;
     unwind_stops_[static_cast<int>(u.stop)]++;
     if (u.pcs.size() >= 2 || e.nframes <= 2) {
       sampler_.on_event(e, &u.pcs);
@@ -100,11 +106,28 @@ std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series) {
     site.alloc_bytes = to_u64(stats[i].alloc_bytes);
     site.alloc_objects = to_u64(stats[i].alloc_objects);
     if (site.live_bytes == 0 && site.alloc_bytes == 0) continue;
+    auto t0 = std::chrono::steady_clock::now();
     site.frames = symbolizer_.resolve_stack(stacks[i].pcs);
+    symbolize_ns_ += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    frames_symbolized_ += site.frames.size();
     site.live_series = series.stack_series(i);
     out.push_back(std::move(site));
   }
   return out;
+}
+
+std::string ProbeSession::cost_summary() const {
+  uint64_t full = unwinder_.unwinds(), cached = unwinder_.cache_hits();
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "unwound %llu stacks with libdw (%.1f us each) and %llu from the unwind cache (%.2f us each); "
+                "symbolized %llu frames in %.1f ms",
+                static_cast<unsigned long long>(full), full ? unwind_full_ns_ / 1000.0 / static_cast<double>(full) : 0.0,
+                static_cast<unsigned long long>(cached),
+                cached ? unwind_cached_ns_ / 1000.0 / static_cast<double>(cached) : 0.0,
+                static_cast<unsigned long long>(frames_symbolized_), symbolize_ns_ / 1e6);
+  return buf;
 }
 
 }  // namespace memgap::pipeline

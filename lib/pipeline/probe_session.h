@@ -47,6 +47,9 @@ class ProbeSession {
   // Sites with symbolized frames and their live series; unranked.
   std::vector<model::Site> sites(const SeriesRecorder& series);
 
+  // "unwound N stacks: X us each (Y% cached); symbolized M frames in Z ms" (debug log).
+  std::string cost_summary() const;
+
  private:
   explicit ProbeSession(const ProbeOptions& options) : options_(options), sampler_(options.sample_bytes) {}
   void on_record(const void* data, size_t size);
@@ -56,7 +59,11 @@ class ProbeSession {
   symbolize::Symbolizer symbolizer_;
   symbolize::Unwinder unwinder_{symbolizer_};
   std::unique_ptr<collect::Tracer> tracer_;
+  uint64_t symbolize_ns_ = 0;
+  uint64_t frames_symbolized_ = 0;
   uint64_t unwind_stops_[4] = {};  // by symbolize::UnwindStop
+  uint64_t unwind_full_ns_ = 0;    // user-space time unwinding with libdw, for the cost log
+  uint64_t unwind_cached_ns_ = 0;  // ... and answering from the unwind cache
   bool stopped_ = false;
 };
 

@@ -108,7 +108,8 @@ TEST(Attach, TargetKeepsRunningAfterDetachAndNoProgramIsLeftLoaded) {
 TEST(Attach, DurationStopsTheWindowAndSigtermIsHonoured) {
   Child target({target_path("leak_fp"), "leak"});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
-  Child timed({MEMGAP_BIN, "attach", "-p", std::to_string(target.pid()), "-d", "1500ms", "--json"});
+  // -v: debug logs must go to stderr and leave stdout parseable.
+  Child timed({MEMGAP_BIN, "attach", "-p", std::to_string(target.pid()), "-d", "1500ms", "--json", "-v"});
   EXPECT_EQ(timed.wait_exit(kTimeoutMs), 0) << timed.err();
   auto snap = model::from_json(timed.out());
   ASSERT_TRUE(snap.ok()) << snap.error().message;
