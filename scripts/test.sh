@@ -11,6 +11,7 @@ scripts/build.sh
   cd build
   ctest --output-on-failure -L unit
   ctest --output-on-failure -L runtime --timeout 300
+  ctest --output-on-failure -L package
 )
 cmake -S . -B build-asan -DMEMGAP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target memgap memgap_unit_tests
