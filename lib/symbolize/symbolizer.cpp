@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <set>
 
 namespace memgap::symbolize {
@@ -77,6 +78,16 @@ bool outermost_call_site(Dwfl_Module* mod, Dwarf_Addr addr, model::Frame& f) {
   return found;
 }
 
+std::unordered_map<std::string, model::Frame>& shared_cache() {
+  static std::unordered_map<std::string, model::Frame> cache;
+  return cache;
+}
+
+std::mutex& shared_cache_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 }  // namespace
 
 std::string demangle(const std::string& name) {
@@ -134,6 +145,29 @@ model::Frame Symbolizer::resolve(uint64_t address, bool return_address) {
   f.address = address;
   f.function = "??";
   Dwfl_Module* mod = impl_->dwfl ? dwfl_addrmodule(impl_->dwfl, address) : nullptr;
+  // Frames of one build of one module are the same in every process that maps it: a
+  // process-wide cache keyed by build id and module offset serves later sessions
+  // (top's refreshes, run's children) without touching DWARF again.
+  std::string shared_key;
+  if (mod) {
+    const unsigned char* bits = nullptr;
+    GElf_Addr id_vaddr = 0;
+    Dwarf_Addr base = 0;
+    dwfl_module_info(mod, nullptr, &base, nullptr, nullptr, nullptr, nullptr, nullptr);
+    int n = dwfl_module_build_id(mod, &bits, &id_vaddr);
+    if (n > 0) {
+      shared_key.assign(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
+      shared_key += ':' + std::to_string(address - base) + (return_address ? "r" : "");
+      std::lock_guard<std::mutex> lock(shared_cache_mutex());
+      auto hit = shared_cache().find(shared_key);
+      if (hit != shared_cache().end()) {
+        model::Frame g = hit->second;
+        g.address = address;
+        impl_->cache.emplace(address, g);
+        return g;
+      }
+    }
+  }
   if (mod) {
     const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
     f.module = modname ? modname : "";
@@ -159,6 +193,10 @@ model::Frame Symbolizer::resolve(uint64_t address, bool return_address) {
     }
   }
   impl_->cache.emplace(address, f);
+  if (!shared_key.empty()) {
+    std::lock_guard<std::mutex> lock(shared_cache_mutex());
+    if (shared_cache().size() < 1'000'000) shared_cache().emplace(shared_key, f);
+  }
   return f;
 }
 
