@@ -35,6 +35,7 @@ bool parse_brief(std::string_view text, ProcBrief& out) {
     } else if (key == "Threads") {
       size_t b = value.find_first_not_of(" \t");
       if (b != std::string_view::npos) std::from_chars(value.data() + b, value.data() + value.size(), out.threads);
+      break;  // the last key needed (after the Rss* lines); masks and ctxt are skipped
     } else if (key == "VmRSS") {
       out.rss = kb_value(value);
       has_rss = true;
@@ -44,7 +45,6 @@ bool parse_brief(std::string_view text, ProcBrief& out) {
       out.rss_file = kb_value(value);
     } else if (key == "RssShmem") {
       out.rss_shmem = kb_value(value);
-      break;  // the last key needed; the rest of the file (masks, ctxt) is skipped
     }
   }
   return has_rss;

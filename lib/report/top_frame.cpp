@@ -51,10 +51,13 @@ std::string sparkline(const std::vector<uint64_t>& values, size_t width, bool ut
 }
 
 std::vector<TopColumn> process_columns(size_t width) {
-  const bool wide = width >= 100;
+  const bool wide = width >= 100, narrow = width < 72;
   std::vector<TopColumn> cols{{"PID", 7, false}, {"COMMAND", 0, true}, {"RSS", 6, false}, {"GROW/m", 7, false},
-                              {"HEAP", 6, false}, {"STACK", 6, false}};
-  if (wide) {
+                              {"HEAP", 6, false}};
+  // Below 72 columns the least telling figures go, so that COMMAND stays readable.
+  if (!narrow) cols.push_back({"STACK", 6, false});
+  if (narrow) {
+  } else if (wide) {
     cols.push_back({"GO.HEAP", 7, false});
     cols.push_back({"GO.IDLE", 7, false});
     cols.push_back({"GO.META", 7, false});
