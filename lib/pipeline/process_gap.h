@@ -1,6 +1,9 @@
 // The procfs-and-runtime gap of one process (no probes), Go rows included when it runs
-// Go: what `memgap top` shows for the selected process and folds into its list. The Go
-// reader is expensive to open (ELF, DWARF), so callers keep a GoProbe per process.
+// Go: what `memgap top` folds into its machine-wide list and shows for the selected
+// process. Unlike MemoryExplainer (one process, one reader for a whole window), it can
+// skip reading the allocator's state — the list needs the heap's total, not its split,
+// for many processes — and keeps the expensive Go reader (ELF, DWARF) in a GoProbe the
+// caller caches per process.
 #pragma once
 #include <memory>
 #include <optional>

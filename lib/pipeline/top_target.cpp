@@ -59,6 +59,8 @@ Result<std::unique_ptr<TargetTop>> TargetTop::start(const TargetTopOptions& opti
   auto started = ProbeSession::start(*target, po, t->meta_);
   if (!started) return started.error();
   t->probes_ = std::move(*started);
+  t->explainer_ = std::make_unique<MemoryExplainer>(options.pid, t->proc_, t->meta_);
+  t->explainer_->window_started();
   t->t0_ = std::chrono::steady_clock::now();
   t->cost_self_ms_ = self_cpu_ms();
   t->cost_target_ms_ = process_cpu_ms(t->proc_, options.pid);
@@ -97,21 +99,17 @@ model::Snapshot TargetTop::frame() {
   s.meta.duration_ms = now_ms();
   probes_->fill_meta(s.meta);
   // A point now, so the newest bytes are in the sparklines and the growth fit.
+  uint64_t rss = 0;
   if (!stopped_) {
     auto mem = read_memory_rollup(proc_, opt_.pid);
-    if (mem) s.memory = *mem;
-    series_.record(s.meta.duration_ms, s.memory.rss(), &probes_->sampler());
+    rss = mem ? mem->rss() : 0;
+    series_.record(s.meta.duration_ms, rss, &probes_->sampler());
     next_tick_ms_ = s.meta.duration_ms + 1000;
   }
   s.series = series_.points();
   s.sites = probes_->sites(series_);
-  const std::string source = "uprobes, sampled every " + std::to_string(opt_.sample_bytes) + " bytes";
-  auto g = process_gap(opt_.pid, proc_, go_, true, observe_heap(probes_->sampler(), source));
-  if (g) {
-    s.gap = std::move(g->report.gap);
-    for (auto& n : g->report.notes) s.meta.notes.push_back(std::move(n));
-    s.go = std::move(g->go);
-  }
+  explainer_->explain(s, &probes_->sampler(), opt_.sample_bytes);
+  if (s.memory.rollup.empty() && rss) s.memory.rollup["Rss"] = rss;
   finish_snapshot(s);
   return s;
 }

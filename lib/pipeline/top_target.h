@@ -10,8 +10,8 @@
 
 #include "collect/proc_source.h"
 #include "model/snapshot.h"
+#include "pipeline/memory_explainer.h"
 #include "pipeline/probe_session.h"
-#include "pipeline/process_gap.h"
 #include "pipeline/series_recorder.h"
 #include "util/result.h"
 
@@ -57,7 +57,7 @@ class TargetTop {
   model::Meta meta_;
   std::unique_ptr<ProbeSession> probes_;
   SeriesRecorder series_;
-  GoProbe go_;
+  std::unique_ptr<MemoryExplainer> explainer_;  // gap + Go section, as attach explains it
   std::chrono::steady_clock::time_point t0_;
   uint64_t next_tick_ms_ = 0;
   bool stopped_ = false;
