@@ -66,6 +66,8 @@ int run_target_tui(const TopArgs& a) {
       }
     }
   }  // the terminal is restored before detaching prints anything
+  // Removing uprobes waits for RCU grace periods: seconds on a busy machine. Say so.
+  std::fprintf(stderr, "memgap: detaching from PID %d\n", a.pid);
   t->stop();
   std::fputs(exit_note.c_str(), stderr);
   return kExitOk;

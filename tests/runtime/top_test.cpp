@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -35,13 +38,28 @@ std::string run_capture(const std::string& cmd) {
   return out;
 }
 
-// BPF programs named malloc_enter loaded on the machine (other runs may hold some, so
-// tests compare against the count before they started).
-int malloc_enter_programs() {
-  int n = 0;
-  for (const auto& l : lines_of(run_capture("bpftool prog list 2>/dev/null")))
-    if (l.find("malloc_enter") != std::string::npos) ++n;
-  return n;
+// BPF programs a process holds (program and link fds carry "prog_id:" in fdinfo), so
+// that "left no probe behind" is checked on memgap's own programs, not on whatever other
+// runs on the machine have loaded.
+std::set<int> held_prog_ids(int pid) {
+  std::set<int> ids;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo", ec)) {
+    std::ifstream in(e.path());
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("prog_id:", 0) == 0) ids.insert(std::atoi(l.c_str() + 8));
+  }
+  return ids;
+}
+
+// Loaded programs named malloc_enter among `ids`.
+std::set<int> loaded_malloc_enter(const std::set<int>& ids) {
+  std::set<int> out;
+  for (int id : ids) {
+    std::string show = run_capture("bpftool prog show id " + std::to_string(id) + " 2>/dev/null");
+    if (show.find("malloc_enter") != std::string::npos) out.insert(id);
+  }
+  return out;
 }
 
 // Words of a list row: PID COMMAND RSS GROW/m ...
@@ -98,10 +116,12 @@ TEST(Top, JsonBatchIsOneParseableObjectPerRefresh) {
 
 TEST(Top, PidBatchListsTheLeakSiteFirstAndDetaches) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  const int before = malloc_enter_programs();
   Child target({target_path("leak_steady"), "8192"});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   Child memgap({MEMGAP_BIN, "top", std::to_string(target.pid()), "-b", "-n", "3", "-d", "1"});
+  ASSERT_TRUE(memgap.wait_for("SITE", kTimeoutMs)) << memgap.err();
+  const auto probes = loaded_malloc_enter(held_prog_ids(memgap.pid()));
+  EXPECT_FALSE(probes.empty()) << "no malloc_enter program held while running";
   ASSERT_EQ(memgap.wait_exit(kTimeoutMs), 0) << memgap.err();
   auto lines = lines_of(memgap.out());
   int frames = 0;
@@ -116,7 +136,7 @@ TEST(Top, PidBatchListsTheLeakSiteFirstAndDetaches) {
   EXPECT_NE(first_site.find('+'), std::string::npos) << "growth of the leak site: " << first_site;
   EXPECT_NE(memgap.out().find("heap.live"), std::string::npos);
   EXPECT_NE(memgap.out().find("hits "), std::string::npos);
-  EXPECT_LE(malloc_enter_programs(), before) << "a malloc_enter program outlived memgap top";
+  EXPECT_TRUE(loaded_malloc_enter(probes).empty()) << "a malloc_enter program outlived memgap top";
 }
 
 TEST(Top, PidJsonFramesAreSnapshots) {
@@ -135,15 +155,15 @@ TEST(Top, PidJsonFramesAreSnapshots) {
 
 TEST(Top, SigtermDetachesAndExitsZero) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  const int before = malloc_enter_programs();
   Child target({target_path("leak_steady"), "1024"});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   Child memgap({MEMGAP_BIN, "top", std::to_string(target.pid()), "-b", "-d", "1"});
   ASSERT_TRUE(memgap.wait_for("SITE", kTimeoutMs)) << memgap.err();
-  EXPECT_GT(malloc_enter_programs(), before);  // probes are live while it runs
+  const auto probes = loaded_malloc_enter(held_prog_ids(memgap.pid()));
+  EXPECT_FALSE(probes.empty());  // probes are live while it runs
   kill(memgap.pid(), SIGTERM);
   EXPECT_EQ(memgap.wait_exit(kTimeoutMs), 0) << memgap.err();
-  EXPECT_LE(malloc_enter_programs(), before);
+  EXPECT_TRUE(loaded_malloc_enter(probes).empty());
   // The target carries on unharmed.
   EXPECT_EQ(kill(target.pid(), 0), 0);
 }
@@ -161,6 +181,7 @@ class Tmux {
   }
   void keys(const std::string& k) { std::system(("tmux -L " + sock_ + " send-keys -t top " + k).c_str()); }
   std::vector<std::string> screen() { return lines_of(run_capture("tmux -L " + sock_ + " capture-pane -p -t top")); }
+  int pane_pid() { return std::atoi(run_capture("tmux -L " + sock_ + " list-panes -t top -F '#{pane_pid}'").c_str()); }
   bool running() { return std::system(("tmux -L " + sock_ + " has-session -t top 2>/dev/null").c_str()) == 0; }
   // Polls the screen until `pred` holds; false after timeout_ms.
   template <typename Pred>
@@ -235,7 +256,6 @@ TEST(Top, TerminalUiShowsTheLeakRisingToTheTopAndObeysKeys) {
 TEST(Top, TerminalUiPidModeQuitsOnQAndDetaches) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   if (std::system("command -v tmux >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed (apt-get install tmux)";
-  const int before = malloc_enter_programs();
   Child target({target_path("leak_steady"), "8192"});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   Tmux tmux;
@@ -250,13 +270,43 @@ TEST(Top, TerminalUiPidModeQuitsOnQAndDetaches) {
       },
       15000))
       << dump(tmux.screen());
-  auto s = tmux.screen();
-  for (const auto& l : s) EXPECT_LE(l.size(), 80u * 3) << l;  // UTF-8 blocks are 3 bytes
+  const int memgap_pid = tmux.pane_pid();  // tmux runs the command itself in the pane
+  const auto probes = loaded_malloc_enter(held_prog_ids(memgap_pid));
+  EXPECT_FALSE(probes.empty());
   tmux.keys("q");
+  // Detaching takes seconds here (uprobe removal waits for RCU grace periods).
   bool ended = false;
-  for (int i = 0; i < 50 && !(ended = !tmux.running()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 200 && !(ended = !tmux.running()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(ended) << "q did not quit";
-  EXPECT_LE(malloc_enter_programs(), before);
+  EXPECT_TRUE(loaded_malloc_enter(probes).empty());
+}
+
+// Closing the terminal sends SIGHUP: the probes still come off.
+TEST(Top, TerminalClosedDetaches) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (std::system("command -v tmux >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed (apt-get install tmux)";
+  Child target({target_path("leak_steady"), "1024"});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  std::set<int> probes;
+  int memgap_pid = 0;
+  {
+    Tmux tmux;
+    ASSERT_TRUE(tmux.start(std::string("TERM=xterm ") + MEMGAP_BIN + " top " + std::to_string(target.pid()) + " -d 1",
+                           80, 30));
+    EXPECT_TRUE(tmux.wait(
+        [](const auto& s) {
+          for (const auto& l : s)
+            if (l.find("SITE") != std::string::npos) return true;
+          return false;
+        },
+        15000));
+    memgap_pid = tmux.pane_pid();
+    probes = loaded_malloc_enter(held_prog_ids(memgap_pid));
+    EXPECT_FALSE(probes.empty());
+  }  // kill-server: the pane's process gets SIGHUP
+  // Detaching takes a few seconds here (uprobe removal waits for RCU grace periods).
+  for (int i = 0; i < 150 && kill(memgap_pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(loaded_malloc_enter(probes).empty());
 }
 
 }  // namespace
