@@ -37,6 +37,7 @@ struct MachineUi {
   Screen& screen;
   model::TopFrame frame;
   int selected_pid = 0;
+  bool chosen = false;   // until the user moves the selection, it stays on the first row
   size_t first_row = 0;  // scroll offset
   bool paused = false;
   bool editing = false;  // typing a filter
@@ -108,6 +109,16 @@ struct MachineUi {
     long i = static_cast<long>(selected_index()) + delta;
     i = std::clamp<long>(i, 0, static_cast<long>(frame.processes.size()) - 1);
     selected_pid = frame.processes[static_cast<size_t>(i)].pid;
+    chosen = true;
+  }
+
+  // After every refresh or re-sort: the first row, unless the user picked a process.
+  void follow_first_row() {
+    if (frame.processes.empty()) return;
+    bool present = false;
+    for (const auto& p : frame.processes) present |= p.pid == selected_pid;
+    // A chosen process that exited or was filtered out hands the selection back.
+    if (!chosen || !present) selected_pid = frame.processes[0].pid, chosen = chosen && present;
   }
 
   // Returns false to quit.
@@ -119,6 +130,7 @@ struct MachineUi {
       else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) { if (!edit.empty()) edit.pop_back(); }
       else if (ch >= 32 && ch < 127) edit.push_back(static_cast<char>(ch));
       frame = top.view();
+      follow_first_row();
       return true;
     }
     const long page = std::max(1, screen.rows() - 4);
@@ -152,6 +164,7 @@ struct MachineUi {
       default: break;
     }
     frame = top.view();
+    follow_first_row();
     return true;
   }
 };
@@ -179,7 +192,7 @@ int run_machine_tui(const TopArgs& a) {
       ui.frame = top.refresh(now());
       ui.frame.iteration = ++shown;
       if (ui.detail_pid) ui.load_detail();
-      if (!ui.selected_pid && !ui.frame.processes.empty()) ui.selected_pid = ui.frame.processes[0].pid;
+      ui.follow_first_row();
       next = now() + a.interval_ms;
       if (a.iterations && shown > a.iterations) break;
     }

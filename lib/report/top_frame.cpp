@@ -114,10 +114,10 @@ std::string machine_header(const model::TopFrame& f, size_t width) {
   tm local{};
   if (localtime_r(&secs, &local)) std::strftime(clock, sizeof clock, "%H:%M:%S", &local);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "memgap top %s  %zu processes  RSS %s  sort %s%s%s%s  cpu %.1fms", clock,
-                f.processes_total, compact_size(f.rss_total).c_str(), f.sort.c_str(),
-                f.filter.empty() ? "" : "  filter \"", f.filter.c_str(), f.filter.empty() ? "" : "\"",
-                f.refresh_cpu_ms);
+  // The filter goes last: on a narrow terminal it is what gets cut.
+  std::snprintf(buf, sizeof buf, "memgap top %s  %zu processes  RSS %s  cpu %.1fms  sort %s%s%s", clock,
+                f.processes_total, compact_size(f.rss_total).c_str(), f.refresh_cpu_ms, f.sort.c_str(),
+                f.filter.empty() ? "" : "  filter ", f.filter.c_str());
   std::string s = buf;
   return s.substr(0, width);
 }

@@ -32,8 +32,8 @@ std::vector<TopColumn> process_columns(size_t width);
 // One cell per column for a process; "-" where the full split is not known yet.
 std::vector<std::string> process_cells(const model::TopProcess& p, const std::vector<TopColumn>& cols);
 std::string format_cells(const std::vector<std::string>& cells, const std::vector<TopColumn>& cols);
-// "memgap top 14:02:11  312 processes  RSS 11Gi  sort growth  cpu 3.1ms" (CPU memgap spent on
-// the refresh)
+// "memgap top 14:02:11  312 processes  RSS 11Gi  cpu 3.1ms  sort growth  filter nginx" (cpu:
+// what memgap spent on the refresh)
 std::string machine_header(const model::TopFrame& f, size_t width);
 // Header, blank line, column titles, then up to max_rows processes (0: all).
 std::string render_machine_frame(const model::TopFrame& f, size_t width = 80, size_t max_rows = 0);
