@@ -168,6 +168,17 @@ TEST(Top, SigtermDetachesAndExitsZero) {
   EXPECT_EQ(kill(target.pid(), 0), 0);
 }
 
+TEST(Top, TargetExitEndsThePidViewCleanly) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  Child target({target_path("leak_steady"), "1024"});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  Child memgap({MEMGAP_BIN, "top", std::to_string(target.pid()), "-b", "-d", "1"});
+  ASSERT_TRUE(memgap.wait_for("SITE", kTimeoutMs)) << memgap.err();
+  target.close_stdin();  // leak_steady exits when its stdin closes
+  EXPECT_EQ(memgap.wait_exit(kTimeoutMs), 0) << memgap.err();
+  EXPECT_NE(memgap.err().find("exited"), std::string::npos) << memgap.err();
+}
+
 // The terminal UI in a real terminal: tmux runs it, send-keys drives it, capture-pane
 // reads the screen. A private tmux socket keeps other sessions out of it.
 class Tmux {
