@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -65,6 +66,23 @@ int main(int argc, char** argv) {
               total, first_cpu, first_wall, steady_cpu / n, steady_wall / n, max_cpu);
   std::printf("  at -d 2: %.2f%% of one core steady, %.2f%% worst refresh\n", steady_cpu / n / 2000 * 100,
               max_cpu / 2000 * 100);
+
+  // The full split of one process (smaps + gap model), which the budget bounds: a
+  // sleeper and the machine's largest process.
+  {
+    auto briefs = memgap::collect::read_briefs(proc);
+    auto largest = *std::max_element(briefs.begin(), briefs.end(),
+                                     [](const auto& a, const auto& b) { return a.rss < b.rss; });
+    const int small = sleepers.empty() ? getpid() : sleepers.front()->pid();
+    for (auto [pid, what] : {std::pair<int, std::string>{small, "sleeper"}, {largest.pid, largest.name}}) {
+      memgap::pipeline::GoProbe go;
+      const double c = cpu_ms(), w = now_ms();
+      auto g = memgap::pipeline::process_gap(pid, proc, go, false);
+      std::printf("full split of %s (PID %d, RSS %llu KiB): %.2f ms CPU, %.2f ms wall%s\n", what.c_str(), pid,
+                  static_cast<unsigned long long>(g ? g->report.gap.rss / 1024 : 0), cpu_ms() - c, now_ms() - w,
+                  g ? "" : " (failed)");
+    }
+  }
 
   // (2) The command itself, output discarded, CPU from its rusage.
   const int frames = 6;
