@@ -15,7 +15,9 @@ packages=(
   # symbols of Debian's libc for readable stacks
   libc6-dbg
   # test targets and tools the runtime tests drive
-  golang-go util-linux procps bpftrace
+  golang-go util-linux procps bpftrace tmux
+  # terminal UI of memgap top
+  libncurses-dev
   # real programs from Debian's archive the runtime tests explain
   redis-server redis-tools prometheus
   # packaging (dpkg-shlibdeps for CPack)

@@ -1,0 +1,144 @@
+#include "pipeline/top_target.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "collect/target.h"
+#include "pipeline/memory_rollup.h"
+#include "pipeline/snapshot_builder.h"
+
+namespace memgap::pipeline {
+namespace {
+
+double self_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// utime + stime of a process from /proc/PID/stat, in ms; 0 when unreadable.
+double process_cpu_ms(const collect::ProcSource& proc, int pid) {
+  auto stat = proc.read(pid, "stat");
+  if (!stat) return 0;
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  // Fields after the comm: state is field 3; utime and stime are fields 14 and 15.
+  const char* p = stat->c_str() + close + 2;
+  unsigned long long utime = 0, stime = 0;
+  for (int field = 3; field < 14 && *p; ++field) {
+    p = std::strchr(p, ' ');
+    if (!p) return 0;
+    ++p;
+  }
+  char* end = nullptr;
+  utime = std::strtoull(p, &end, 10);
+  stime = std::strtoull(end, nullptr, 10);
+  static const long hz = sysconf(_SC_CLK_TCK);
+  return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(hz > 0 ? hz : 100);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TargetTop>> TargetTop::start(const TargetTopOptions& options) {
+  std::unique_ptr<TargetTop> t(new TargetTop());
+  t->opt_ = options;
+  auto target = collect::inspect_target(options.pid, t->proc_);
+  if (!target) return target.error();
+  t->meta_ = base_meta("top", *target);
+  t->meta_.mode = "alloc";
+  t->meta_.sample_bytes = options.sample_bytes;
+  ProbeOptions po;
+  po.sample_bytes = options.sample_bytes;
+  po.unwind = options.unwind;
+  po.stack_copy_bytes = options.stack_copy_bytes;
+  auto started = ProbeSession::start(*target, po, t->meta_);
+  if (!started) return started.error();
+  t->probes_ = std::move(*started);
+  t->explainer_ = std::make_unique<MemoryExplainer>(options.pid, t->proc_, t->meta_);
+  t->explainer_->window_started();
+  t->t0_ = std::chrono::steady_clock::now();
+  t->cost_self_ms_ = self_cpu_ms();
+  t->cost_target_ms_ = process_cpu_ms(t->proc_, options.pid);
+  return t;
+}
+
+TargetTop::~TargetTop() { stop(); }
+
+uint64_t TargetTop::now_ms() const {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0_).count());
+}
+
+bool TargetTop::target_alive() const {
+  if (::kill(opt_.pid, 0) != 0 && errno == ESRCH) return false;
+  auto stat = proc_.read(opt_.pid, "stat");
+  if (!stat) return false;
+  auto close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() ||
+         ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
+}
+
+void TargetTop::poll(int timeout_ms) {
+  const uint64_t now = now_ms();
+  if (!stopped_ && now >= next_tick_ms_) {
+    auto mem = read_memory_rollup(proc_, opt_.pid);
+    series_.record(now, mem ? mem->rss() : 0, &probes_->sampler());
+    next_tick_ms_ = now + 1000;
+  }
+  if (!stopped_) probes_->poll(timeout_ms);
+}
+
+model::Snapshot TargetTop::frame() {
+  model::Snapshot s;
+  s.meta = meta_;
+  s.meta.duration_ms = now_ms();
+  probes_->fill_meta(s.meta);
+  // A point now, so the newest bytes are in the sparklines and the growth fit.
+  uint64_t rss = 0;
+  if (!stopped_) {
+    auto mem = read_memory_rollup(proc_, opt_.pid);
+    rss = mem ? mem->rss() : 0;
+    series_.record(s.meta.duration_ms, rss, &probes_->sampler());
+    next_tick_ms_ = s.meta.duration_ms + 1000;
+  }
+  s.series = series_.points();
+  s.sites = probes_->sites(series_);
+  explainer_->explain(s, &probes_->sampler(), opt_.sample_bytes);
+  if (s.memory.rollup.empty() && rss) s.memory.rollup["Rss"] = rss;
+  finish_snapshot(s);
+  return s;
+}
+
+WatchCost TargetTop::cost() {
+  WatchCost c;
+  const uint64_t now = now_ms();
+  model::Meta m;
+  probes_->fill_meta(m);
+  const double self = self_cpu_ms(), target = process_cpu_ms(proc_, opt_.pid);
+  const double dt_ms = static_cast<double>(now - cost_t_ms_);
+  if (dt_ms > 0) {
+    c.probe_hits_per_s = static_cast<double>(m.probe_hits - cost_hits_) * 1000.0 / dt_ms;
+    c.samples_per_s = static_cast<double>(m.samples - cost_samples_) * 1000.0 / dt_ms;
+    c.memgap_cpu_percent = (self - cost_self_ms_) * 100.0 / dt_ms;
+    c.target_cpu_percent = target > 0 ? (target - cost_target_ms_) * 100.0 / dt_ms : 0;
+  }
+  cost_t_ms_ = now;
+  cost_hits_ = m.probe_hits;
+  cost_samples_ = m.samples;
+  cost_self_ms_ = self;
+  if (target > 0) cost_target_ms_ = target;
+  return c;
+}
+
+void TargetTop::stop() {
+  if (stopped_ || !probes_) return;
+  stopped_ = true;
+  probes_->stop(proc_, opt_.pid, target_alive());
+}
+
+}  // namespace memgap::pipeline
