@@ -122,4 +122,11 @@ std::map<std::string, uint64_t> rollup_of(const std::vector<SmapsEntry>& entries
   return out;
 }
 
+uint64_t current_rss(const ProcSource& proc, int pid) {
+  auto rollup = read_smaps_rollup(proc, pid);
+  if (!rollup) return 0;
+  auto it = rollup->find("Rss");
+  return it == rollup->end() ? 0 : it->second;
+}
+
 }  // namespace memgap::collect

@@ -48,6 +48,9 @@ std::map<std::string, uint64_t> parse_kb_fields(const std::string& text);
 Result<std::vector<SmapsEntry>> read_smaps(const ProcSource& proc, int pid);
 Result<std::map<std::string, uint64_t>> read_smaps_rollup(const ProcSource& proc, int pid);
 
+// The process's resident size from smaps_rollup now; 0 when it cannot be read (exited).
+uint64_t current_rss(const ProcSource& proc, int pid);
+
 // Sums every field over all mappings: what smaps_rollup would say on kernels (< 4.14)
 // that lack the rollup file.
 std::map<std::string, uint64_t> rollup_of(const std::vector<SmapsEntry>& entries);

@@ -33,12 +33,6 @@ bool process_alive(int pid, const collect::ProcSource& proc) {
          ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
 }
 
-uint64_t current_rss(const collect::ProcSource& proc, int pid) {
-  auto rollup = collect::read_smaps_rollup(proc, pid);
-  if (!rollup) return 0;
-  auto it = rollup->find("Rss");
-  return it == rollup->end() ? 0 : it->second;
-}
 
 }  // namespace
 
@@ -104,7 +98,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   for (;;) {
     uint64_t now = ms_since(t0);
     if (now >= next_tick) {
-      series.record(now, current_rss(proc, opt.pid), sampler);
+      series.record(now, collect::current_rss(proc, opt.pid), sampler);
       next_tick = now + kTickMs;
     }
     if (opt.stop && opt.stop->load()) break;
@@ -124,7 +118,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   uint64_t end_ms = ms_since(t0);
   // The window ends here. An exit during the ~1 s detach that follows is after the window
   // and does not make the report partial.
-  uint64_t end_rss = alive ? current_rss(proc, opt.pid) : (series.points().empty() ? 0 : series.points().back().rss);
+  uint64_t end_rss = alive ? collect::current_rss(proc, opt.pid) : (series.points().empty() ? 0 : series.points().back().rss);
   if (probes) probes->stop(proc, opt.pid, alive);
   if (!alive) {
     meta.target_exited = true;

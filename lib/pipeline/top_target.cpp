@@ -9,7 +9,7 @@
 #include <ctime>
 
 #include "collect/target.h"
-#include "pipeline/memory_rollup.h"
+#include "collect/smaps.h"
 #include "pipeline/snapshot_builder.h"
 
 namespace memgap::pipeline {
@@ -86,8 +86,7 @@ bool TargetTop::target_alive() const {
 void TargetTop::poll(int timeout_ms) {
   const uint64_t now = now_ms();
   if (!stopped_ && now >= next_tick_ms_) {
-    auto mem = read_memory_rollup(proc_, opt_.pid);
-    series_.record(now, mem ? mem->rss() : 0, &probes_->sampler());
+    series_.record(now, collect::current_rss(proc_, opt_.pid), &probes_->sampler());
     next_tick_ms_ = now + 1000;
   }
   if (!stopped_) probes_->poll(timeout_ms);
@@ -101,8 +100,7 @@ model::Snapshot TargetTop::frame() {
   // A point now, so the newest bytes are in the sparklines and the growth fit.
   uint64_t rss = 0;
   if (!stopped_) {
-    auto mem = read_memory_rollup(proc_, opt_.pid);
-    rss = mem ? mem->rss() : 0;
+    rss = collect::current_rss(proc_, opt_.pid);
     series_.record(s.meta.duration_ms, rss, &probes_->sampler());
     next_tick_ms_ = s.meta.duration_ms + 1000;
   }
