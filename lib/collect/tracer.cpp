@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -112,6 +113,11 @@ Status Tracer::attach(const ProbePlan& plan) {
 int Tracer::poll(int timeout_ms) {
   int n = ring_buffer__poll(rb_, timeout_ms);
   return n < 0 ? 0 : n;
+}
+
+bool Tracer::wait(int timeout_ms) {
+  pollfd p{ring_buffer__epoll_fd(rb_), POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
 }
 
 void Tracer::freeze() {

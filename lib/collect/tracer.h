@@ -46,6 +46,9 @@ class Tracer {
 
   // Waits up to timeout_ms for events and hands each to the handler. Returns events seen.
   int poll(int timeout_ms);
+  // Waits up to timeout_ms until records are ready without consuming them (so that the
+  // caller can refresh what handling them needs first). True when some are ready.
+  bool wait(int timeout_ms);
   // Stops recording at once (a BPF global), so a slow detach cannot skew the result.
   void freeze();
   // Detaches all links (takes ~1 s for a dozen uprobes); idempotent.

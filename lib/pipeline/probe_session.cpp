@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
+#include <set>
 
+#include "collect/elf_symbols.h"
 #include "collect/maps.h"
 #include "collect/probe_plan.h"
 
@@ -32,7 +34,7 @@ Result<std::unique_ptr<ProbeSession>> ProbeSession::start(const collect::Target&
   auto tracer = collect::Tracer::open(cfg, [self](const void* d, size_t n) { self->on_record(d, n); });
   if (!tracer) return tracer.error();
   s->tracer_ = std::move(*tracer);
-  s->symbolizer_.add_modules(target.modules);
+  s->add_modules(target.modules);
   if (auto st = s->tracer_->attach(*plan); !st) return st.error();
   meta.probes_attached = s->tracer_->attached();
   for (const auto& alias : plan->aliases_skipped) spdlog::debug("alias probed once: {}", alias);
@@ -57,17 +59,57 @@ void ProbeSession::on_record(const void* data, size_t size) {
   sampler_.on_event(e);
 }
 
+// Modules not mapped yet (planned from a loader's list before it ran) have no address;
+// reporting them to libdw at 0 would shadow their real load address later.
+void ProbeSession::add_modules(const std::vector<collect::Module>& modules) {
+  std::vector<collect::Module> mapped;
+  for (const auto& m : modules) {
+    if (m.end <= m.start) continue;
+    auto slash = m.path.rfind('/');
+    host_paths_.emplace(slash == std::string::npos ? m.path : m.path.substr(slash + 1), m.host_path);
+    mapped.push_back(m);
+  }
+  symbolizer_.add_modules(mapped);
+}
+
+void ProbeSession::refresh_modules(const collect::ProcSource& proc, int pid) {
+  if (auto maps = collect::read_maps(proc, pid)) add_modules(collect::modules_from_maps(pid, *maps));
+}
+
+std::vector<model::Module> ProbeSession::modules(const std::vector<model::Site>& sites) const {
+  std::set<std::string> named;
+  for (const auto& site : sites)
+    for (const auto& f : site.frames)
+      if (!f.module.empty()) named.insert(f.module);
+  std::vector<model::Module> out;
+  for (const auto& name : named) {
+    auto it = host_paths_.find(name);
+    if (it == host_paths_.end()) continue;
+    model::Module m;
+    m.name = name;
+    // host_path is /proc/PID/root/<path>: the path as the target saw it follows "root".
+    auto root = it->second.find("/root/");
+    m.path = root == std::string::npos ? it->second : it->second.substr(root + 5);
+    if (auto syms = collect::ElfSymbols::load(it->second)) m.build_id = syms->build_id();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 void ProbeSession::stop(const collect::ProcSource& proc, int pid, bool target_alive) {
+  if (stopped_) return;
+  finish(proc, pid, target_alive);
+  tracer_->detach();
+}
+
+void ProbeSession::finish(const collect::ProcSource& proc, int pid, bool target_alive) {
   if (stopped_) return;
   stopped_ = true;
   // Freeze first so the slow detach cannot skew the result, drain what is buffered.
   tracer_->freeze();
   while (tracer_->poll(0) > 0) {
   }
-  if (target_alive) {
-    if (auto maps = collect::read_maps(proc, pid)) symbolizer_.add_modules(collect::modules_from_maps(pid, *maps));
-  }
-  tracer_->detach();
+  if (target_alive) refresh_modules(proc, pid);
 }
 
 void ProbeSession::fill_meta(model::Meta& meta) const {
