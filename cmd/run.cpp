@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <optional>
 
 #include "analyze/gate.h"
 #include "analyze/suppressions.h"
@@ -47,6 +46,7 @@ struct RunArgs {
   std::string suppressions;
   std::string sample_bytes = "512KiB";
   bool follow = false;
+  bool no_default_suppressions = false;
   size_t top = 10;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
@@ -61,6 +61,8 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("--max-leak", args->max_leak, "Fail when more than SIZE leaked (default: any leak above sampling noise)")
       ->check(kSizeValidator);
   sub->add_option("--suppressions", args->suppressions, "LeakSanitizer-style file of leak:PATTERN lines");
+  sub->add_flag("--no-default-suppressions", args->no_default_suppressions,
+                "Do not suppress glibc's process-lifetime caches (locale, stdio buffers, loader)");
   sub->add_option("--sample-bytes", args->sample_bytes, "Mean bytes between samples; 1 tracks every allocation (exact)")
       ->check(kSizeValidator);
   sub->add_flag("--follow", args->follow, "Also probe the programs that CMD's child processes exec");
@@ -72,11 +74,12 @@ Action add_run_command(CLI::App& app) {
 
   return [args]() -> int {
     const RunArgs& a = *args;
-    std::optional<analyze::Suppressions> sup;
+    analyze::Suppressions sup;
+    if (!a.no_default_suppressions) sup = analyze::Suppressions::glibc_defaults();
     if (!a.suppressions.empty()) {
       auto s = analyze::Suppressions::read_file(a.suppressions);
       if (!s) return report_error(s.error());
-      sup = std::move(*s);
+      sup.append(*s);
     }
     pipeline::RunOptions opt;
     opt.argv = a.argv;
@@ -106,7 +109,7 @@ Action add_run_command(CLI::App& app) {
     model::Snapshot& snap = outcome->snapshot;
     analyze::GateOptions gopt;
     if (!a.max_leak.empty()) gopt.max_leak = *parse_size(a.max_leak);
-    if (sup) gopt.suppressions = &*sup;
+    gopt.suppressions = &sup;
     analyze::GateResult gate = analyze::evaluate_gate(snap, gopt);
     bool checked = !outcome->killed_by_signal;
     if (!checked) {

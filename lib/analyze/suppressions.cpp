@@ -85,6 +85,14 @@ Result<Suppressions> Suppressions::read_file(const std::string& path) {
   return parse(ss.str(), path);
 }
 
+Suppressions Suppressions::glibc_defaults() {
+  Suppressions s;
+  for (const char* p : {"setlocale", "^_nl_", "_IO_file_doallocate", "^_dl_", "__new_exitfn", "__tzfile_read",
+                        "tzset_internal", "__nss_", "^nss_", "textdomain"})
+    s.add(p);
+  return s;
+}
+
 const std::string* Suppressions::match(const model::Site& site) const {
   for (const auto& pattern : patterns_)
     for (const auto& f : site.frames) {

@@ -18,6 +18,15 @@ class Suppressions {
   static Result<Suppressions> parse(const std::string& text, const std::string& origin);
   static Result<Suppressions> read_file(const std::string& path);
 
+  // glibc's process-lifetime caches that every C program keeps until exit and never
+  // frees (locale data, gettext domains, stdio buffers, the loader's, the time zone, NSS, the
+  // atexit table). LeakSanitizer sees them as reachable; memgap, which does not scan for
+  // pointers, suppresses them by name unless asked not to.
+  static Suppressions glibc_defaults();
+  void append(const Suppressions& other) {
+    patterns_.insert(patterns_.end(), other.patterns_.begin(), other.patterns_.end());
+  }
+
   // The first pattern that matches a frame of the site, or nullptr.
   const std::string* match(const model::Site& site) const;
   const std::vector<std::string>& patterns() const { return patterns_; }

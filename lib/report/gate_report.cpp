@@ -1,5 +1,6 @@
 #include "report/gate_report.h"
 
+#include <map>
 #include <sstream>
 
 #include "report/table.h"
@@ -49,10 +50,16 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
   if (!g.suppressed.empty()) {
     out << "suppressed: " << format_size(g.suppressed_bytes) << " in " << g.suppressed.size()
         << (g.suppressed.size() == 1 ? " site" : " sites") << "\n";
+    // One line per pattern: built-in glibc patterns alone can match a dozen sites.
+    std::map<std::string, std::pair<uint64_t, size_t>> by_pattern;
     for (const auto& sup : g.suppressed) {
-      std::string label = sup.site.frames.empty() ? std::string("??") : frame_label(sup.site.frames[0]);
-      out << "  " << format_size(sup.site.live_bytes) << "  " << label << "  (leak:" << sup.pattern << ")\n";
+      auto& [bytes, sites] = by_pattern[sup.pattern];
+      bytes += sup.site.live_bytes;
+      ++sites;
     }
+    for (const auto& [pattern, v] : by_pattern)
+      out << "  leak:" << pattern << "  " << format_size(v.first) << " in " << v.second
+          << (v.second == 1 ? " site" : " sites") << "\n";
   }
   return out.str();
 }
