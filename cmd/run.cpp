@@ -129,6 +129,7 @@ Action add_run_command(CLI::App& app) {
     if (!a.output.empty()) {
       if (auto st = model::write_snapshot_file(snap, a.output); !st) return report_error(st.error());
     }
+    if (outcome->pending) outcome->pending->detach_in_background();
     return gate.failed ? kExitLeak : outcome->exit_status;
   };
 }

@@ -1,9 +1,13 @@
 #include "pipeline/run_session.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <thread>
@@ -67,9 +71,17 @@ class RunSession {
   void on_exec(pid_t pid);
   void on_exit_stop(pid_t pid);
   void finish_image(pid_t pid, bool alive);
+  // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
+  // leave it to the caller (PendingDetach) so the report is not held up.
   void retire(std::unique_ptr<ProbeSession> probes) {
+    if (cmd_ended_) {
+      pending_->add(std::move(probes));
+      return;
+    }
     reapers_.emplace_back([p = std::move(probes)]() mutable { p.reset(); });
   }
+  bool cmd_ended_ = false;
+  std::shared_ptr<PendingDetach> pending_ = std::make_shared<PendingDetach>();
 
   const RunOptions& opt_;
   collect::RealProcSource proc_;
@@ -167,7 +179,10 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   traced_.erase(it);
 }
 
-void RunSession::on_exit_stop(pid_t pid) { finish_image(pid, true); }
+void RunSession::on_exit_stop(pid_t pid) {
+  if (pid == main_pid_) cmd_ended_ = true;
+  finish_image(pid, true);
+}
 
 Result<RunOutcome> RunSession::run() {
   RunOutcome out;
@@ -193,6 +208,7 @@ Result<RunOutcome> RunSession::run() {
         case TraceEventKind::Exited:
           // No exit stop seen (SIGKILL): the image's maps are gone; symbolize with what
           // was read while it ran.
+          if (ev.pid == main_pid_) cmd_ended_ = true;
           finish_image(ev.pid, false);
           if (ev.pid == main_pid_) {
             out.exit_status = ev.status;
@@ -224,6 +240,8 @@ Result<RunOutcome> RunSession::run() {
     }
   }
   if (opt_.child_pid) opt_.child_pid->store(0);
+  cmd_ended_ = true;
+  out.pending = pending_;
   // Descendants still running when CMD ended (daemons) are not waited for.
   for (auto& [pid, t] : traced_) {
     notes_.push_back("PID " + std::to_string(pid) + " still running when the command ended: its allocations are not counted");
@@ -257,6 +275,46 @@ Result<RunOutcome> RunSession::run() {
 }
 
 }  // namespace
+
+PendingDetach::PendingDetach() = default;
+PendingDetach::~PendingDetach() = default;  // ~ProbeSession detaches
+
+void PendingDetach::add(std::unique_ptr<ProbeSession> session) { sessions_.push_back(std::move(session)); }
+
+void PendingDetach::detach_in_background() {
+  if (sessions_.empty()) return;
+  std::fflush(nullptr);
+  // Whoever drops the last reference to a link pays for the detach: the child waits
+  // until this process is gone (EOF on the pipe, whose write end only we hold).
+  int gone[2];
+  if (::pipe2(gone, O_CLOEXEC) != 0) {
+    sessions_.clear();
+    return;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(gone[0]);
+    ::close(gone[1]);
+    sessions_.clear();
+    return;
+  }
+  if (pid == 0) {
+    ::setsid();
+    ::close(gone[1]);
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    char byte;
+    while (::read(gone[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    sessions_.clear();
+    ::_exit(0);
+  }
+  ::close(gone[0]);  // gone[1] stays open until this process exits
+  // The child holds the same BPF links; dropping ours only lowers reference counts.
+  // Destroying the sessions here would detach (slowly) in this process too.
+  for (auto& s : sessions_) (void)s.release();
+  sessions_.clear();
+}
 
 Result<RunOutcome> run_command(const RunOptions& options) {
   RunSession session(options);
