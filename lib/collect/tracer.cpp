@@ -142,6 +142,19 @@ TracerCounters Tracer::counters() const {
   return out;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> Tracer::live_allocations() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  int fd = bpf_map__fd(skel_->maps.live);
+  uint64_t key = 0, next = 0, size = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (bpf_map_lookup_elem(fd, &next, &size) == 0) out.emplace_back(next, size);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 Tracer::~Tracer() {
   freeze();
   detach();

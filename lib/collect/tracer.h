@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bpf/memgap.h"
@@ -54,6 +55,10 @@ class Tracer {
   // Detaches all links (takes ~1 s for a dozen uprobes); idempotent.
   void detach();
   TracerCounters counters() const;
+  // Addresses of the sampled allocations the kernel still holds as live. After freeze()
+  // this is the truth a lost free event cannot corrupt.
+  // Pairs of (address, size).
+  std::vector<std::pair<uint64_t, uint64_t>> live_allocations() const;
 
  private:
   Tracer() = default;

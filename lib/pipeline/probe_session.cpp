@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <set>
+#include <unordered_set>
 
 #include "collect/elf_symbols.h"
 #include "collect/maps.h"
@@ -109,6 +110,34 @@ void ProbeSession::finish(const collect::ProcSource& proc, int pid, bool target_
   tracer_->freeze();
   while (tracer_->poll(0) > 0) {
   }
+  // A free whose event was lost (ring buffer full) would leave a phantom live object:
+  // the kernel's live map, frozen now, says which sampled allocations really are live.
+  // The other way round, an allocation whose event was lost is live without a stack: it
+  // is counted on a site of its own (no frames) rather than not at all.
+  auto kernel_live = tracer_->live_allocations();
+  std::unordered_set<uint64_t> still;
+  for (const auto& [addr, size] : kernel_live) {
+    still.insert(addr);
+    if (sampler_.live().count(addr)) continue;
+    memgap_event e{};
+    e.kind = MG_EV_ALLOC;
+    e.fn = MG_FN_MALLOC;
+    e.addr = addr;
+    e.size = size;
+    sampler_.on_event(e);
+    ++allocs_recovered_;
+  }
+  std::vector<uint64_t> gone;
+  for (const auto& [addr, sample] : sampler_.live())
+    if (!still.count(addr)) gone.push_back(addr);
+  for (uint64_t addr : gone) {
+    memgap_event e{};
+    e.kind = MG_EV_FREE;
+    e.fn = MG_FN_FREE;
+    e.addr = addr;
+    sampler_.on_event(e);
+  }
+  frees_recovered_ = gone.size();
   if (target_alive) refresh_modules(proc, pid);
 }
 
@@ -127,6 +156,12 @@ void ProbeSession::fill_meta(model::Meta& meta) const {
   for (UnwindStop why : {UnwindStop::CopyTooShort, UnwindStop::NoCfi, UnwindStop::MaxFrames})
     if (uint64_t n = unwind_stops_[static_cast<int>(why)])
       meta.notes.push_back(std::to_string(n) + " stacks truncated: " + symbolize::unwind_stop_name(why));
+  if (allocs_recovered_)
+    meta.notes.push_back(std::to_string(allocs_recovered_) +
+                         " live allocations whose events were lost are counted without a stack");
+  if (frees_recovered_)
+    meta.notes.push_back(std::to_string(frees_recovered_) +
+                         " frees whose events were lost were taken from the kernel's live map");
   if (sampler_.stacks_dropped())
     meta.notes.push_back(std::to_string(sampler_.stacks_dropped()) + " samples of stacks past the limit counted as one site");
 }

@@ -72,6 +72,8 @@ class ProbeSession {
   std::unique_ptr<collect::Tracer> tracer_;
   uint64_t unwind_stops_[4] = {};  // by symbolize::UnwindStop
   bool stopped_ = false;
+  uint64_t frees_recovered_ = 0;
+  uint64_t allocs_recovered_ = 0;  // frees whose events were lost, taken from the live map
   std::unordered_map<std::string, std::string> host_paths_;  // module basename → readable path
 };
 
