@@ -9,6 +9,8 @@
 #include "exit_codes.h"
 #include "model/snapshot_json.h"
 #include "pipeline/attach_session.h"
+#include "report/folded.h"
+#include "report/pprof.h"
 #include "report/table.h"
 #include "util/units.h"
 
@@ -42,13 +44,28 @@ struct AttachArgs {
   std::string stack_copy = "16KiB";
 };
 
-void print_snapshot(const model::Snapshot& s, const AttachArgs& a, bool compact) {
+// Build ids recorded in the snapshot let pprof match mappings to the exact binaries.
+report::PprofOptions pprof_options(const model::Snapshot& s) {
+  report::PprofOptions o;
+  for (const auto& m : s.modules)
+    if (!m.build_id.empty()) o.build_ids[m.name] = m.build_id;
+  return o;
+}
+
+Status print_snapshot(const model::Snapshot& s, const AttachArgs& a, bool compact) {
   if (a.format == "json") {
     std::printf("%s\n", model::to_json(s, compact ? -1 : 2).c_str());
+  } else if (a.format == "folded") {
+    std::printf("%s", report::format_folded(s).c_str());
+  } else if (a.format == "pprof") {
+    auto bytes = report::format_pprof(s, pprof_options(s));
+    if (!bytes) return bytes.error();
+    std::fwrite(bytes->data(), 1, bytes->size(), stdout);
   } else {
     std::printf("%s", report::render_attach_report(s, a.top).c_str());
   }
   std::fflush(stdout);
+  return Ok{};
 }
 
 }  // namespace
@@ -63,7 +80,7 @@ Action add_attach_command(CLI::App& app) {
   sub->add_option("-i,--interval", args->interval, "Print a refreshed report every interval (e.g. 5s)")
       ->check(kDurationValidator);
   sub->add_option("-o,--output", args->output, "Write the snapshot (JSON) to FILE");
-  sub->add_option("-f,--format", args->format, "Output format on stdout")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("-f,--format", args->format, "Output format on stdout")->check(CLI::IsMember({"text", "json", "folded", "pprof"}));
   sub->add_flag("--json", args->json, "Same as --format json");
   sub->add_option("--sample-bytes", args->sample_bytes, "Mean bytes between samples; 1 tracks every allocation")
       ->check(kSizeValidator);
@@ -108,14 +125,16 @@ Action add_attach_command(CLI::App& app) {
       std::fprintf(stderr, "Attached to PID %d (%s)%s. Ctrl-C to stop.\n", s.meta.pid, s.meta.exe.c_str(),
                    s.meta.mode == "rss-only" ? " without probes" : "");
     };
-    if (opt.interval_ms) opt.on_interval = [&a](const model::Snapshot& s) { print_snapshot(s, a, true); };
+    // Interim reports are for watching: binary pprof and folded stacks only at the end.
+    if (opt.interval_ms && (a.format == "text" || a.format == "json"))
+      opt.on_interval = [&a](const model::Snapshot& s) { (void)print_snapshot(s, a, true); };
 
     auto snap = pipeline::run_attach(opt);
     if (!snap) return report_error(snap.error());
     if (!a.output.empty()) {
       if (auto st = model::write_snapshot_file(*snap, a.output); !st) return report_error(st.error());
     }
-    print_snapshot(*snap, a, false);
+    if (auto st = print_snapshot(*snap, a, false); !st) return report_error(st.error());
     return kExitOk;
   };
 }

@@ -1,12 +1,137 @@
-// Placeholder until the 'run' subcommand is built; registered so the CLI shape is stable.
+// memgap run [options] -- CMD [ARGS...]: the CI leak gate. Runs CMD with allocator probes
+// from its first instruction, forwards signals, and when it exits fails (23) if what it
+// left allocated exceeds the threshold; otherwise exits with CMD's own status. Thin:
+// parse, run the pipeline, evaluate the gate, print, map to an exit status.
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+
+#include "analyze/gate.h"
+#include "analyze/suppressions.h"
+#include "collect/child_process.h"
 #include "command.h"
 #include "exit_codes.h"
+#include "model/snapshot_json.h"
+#include "pipeline/run_session.h"
+#include "report/gate_report.h"
+#include "util/units.h"
 
 namespace memgap::cli {
+namespace {
+
+std::atomic<int> g_child{0};
+
+// Forwards a signal someone sent memgap to CMD. A terminal's Ctrl-C (si_code SI_KERNEL)
+// already reached CMD, which shares memgap's process group: forwarding it would deliver
+// it twice. memgap itself keeps running until CMD has exited, to report on it.
+void forward_signal(int sig, siginfo_t* info, void*) {
+  int pid = g_child.load();
+  if (pid > 0 && !(info && info->si_code == SI_KERNEL)) ::kill(pid, sig);
+}
+
+void install_forwarding() {
+  struct sigaction sa {};
+  sa.sa_sigaction = forward_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+}
+
+struct RunArgs {
+  std::vector<std::string> argv;
+  std::string output;
+  std::string max_leak;
+  std::string suppressions;
+  std::string sample_bytes = "512KiB";
+  bool follow = false;
+  bool no_default_suppressions = false;
+  size_t top = 10;
+  std::string unwind = "auto";
+  std::string stack_copy = "16KiB";
+};
+
+}  // namespace
 
 Action add_run_command(CLI::App& app) {
-  app.add_subcommand("run", "(not built yet)");
-  return [] { return report_error(make_error("'memgap run' is not built yet", "see the README for what works today")); };
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "Run a command and fail (exit 23) if it leaks memory: a CI leak gate");
+  sub->add_option("-o,--output", args->output, "Write the snapshot (JSON) of what was live at exit to FILE");
+  sub->add_option("--max-leak", args->max_leak, "Fail when more than SIZE leaked (default: any leak above sampling noise)")
+      ->check(kSizeValidator);
+  sub->add_option("--suppressions", args->suppressions, "LeakSanitizer-style file of leak:PATTERN lines");
+  sub->add_flag("--no-default-suppressions", args->no_default_suppressions,
+                "Do not suppress glibc's process-lifetime caches (locale, stdio buffers, loader)");
+  sub->add_option("--sample-bytes", args->sample_bytes, "Mean bytes between samples; 1 tracks every allocation (exact)")
+      ->check(kSizeValidator);
+  sub->add_flag("--follow", args->follow, "Also probe the programs that CMD's child processes exec");
+  sub->add_option("--top", args->top, "Leaking sites to show")->check(CLI::PositiveNumber);
+  sub->add_option("--unwind", args->unwind, "Stack unwinding: fp, dwarf, auto")->check(CLI::IsMember({"fp", "dwarf", "auto"}));
+  sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
+      ->check(kSizeValidator);
+  sub->add_option("CMD", args->argv, "The command and its arguments (after --)")->required();
+
+  return [args]() -> int {
+    const RunArgs& a = *args;
+    analyze::Suppressions sup;
+    if (!a.no_default_suppressions) sup = analyze::Suppressions::glibc_defaults();
+    if (!a.suppressions.empty()) {
+      auto s = analyze::Suppressions::read_file(a.suppressions);
+      if (!s) return report_error(s.error());
+      sup.append(*s);
+    }
+    pipeline::RunOptions opt;
+    opt.argv = a.argv;
+    opt.sample_bytes = *parse_size(a.sample_bytes);
+    if (opt.sample_bytes == 0) opt.sample_bytes = 1;
+    opt.follow = a.follow;
+    opt.unwind = a.unwind;
+    uint64_t copy = *parse_size(a.stack_copy);
+    if (copy < 256 || copy > 16384) {
+      std::fprintf(stderr, "memgap: error: --stack-copy must be between 256B and 16KiB\n");
+      return kExitUsage;
+    }
+    opt.stack_copy_bytes = static_cast<uint32_t>(copy);
+    opt.child_pid = &g_child;
+    install_forwarding();
+
+    auto outcome = pipeline::run_command(opt);
+    if (!outcome) return report_error(outcome.error());
+    if (outcome->exec_errno) {
+      // A shell's convention, so CI logs read the same with and without memgap: 127 when
+      // the command does not exist, 126 when it exists but cannot be executed.
+      int e = outcome->exec_errno;
+      report_error(make_error("cannot run '" + a.argv[0] + "': " + collect::errno_text(e),
+                              e == ENOENT ? "check the command name and PATH" : "check that the file is an executable"));
+      return e == ENOENT ? 127 : 126;
+    }
+    model::Snapshot& snap = outcome->snapshot;
+    analyze::GateOptions gopt;
+    if (!a.max_leak.empty()) gopt.max_leak = *parse_size(a.max_leak);
+    gopt.suppressions = &sup;
+    analyze::GateResult gate = analyze::evaluate_gate(snap, gopt);
+    bool checked = !outcome->killed_by_signal;
+    if (!checked) {
+      snap.meta.notes.push_back("killed by signal " + std::to_string(outcome->exit_status - 128) +
+                                ": leak check skipped (memory of an interrupted run is not a leak)");
+      gate.failed = false;
+    }
+    if (snap.run) {
+      snap.run->leaked_bytes = gate.leaked_bytes;
+      snap.run->suppressed_bytes = gate.suppressed_bytes;
+      snap.run->threshold_bytes = gate.threshold_bytes;
+      snap.run->noise_bytes = static_cast<uint64_t>(gate.noise_bytes + 0.5);
+      snap.run->gate_failed = gate.failed;
+    }
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top).c_str());
+    if (!a.output.empty()) {
+      if (auto st = model::write_snapshot_file(snap, a.output); !st) return report_error(st.error());
+    }
+    if (outcome->pending) outcome->pending->detach_in_background();
+    return gate.failed ? kExitLeak : outcome->exit_status;
+  };
 }
 
 }  // namespace memgap::cli

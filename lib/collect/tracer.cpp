@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -114,6 +115,11 @@ int Tracer::poll(int timeout_ms) {
   return n < 0 ? 0 : n;
 }
 
+bool Tracer::wait(int timeout_ms) {
+  pollfd p{ring_buffer__epoll_fd(rb_), POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
 void Tracer::freeze() {
   if (skel_ && skel_->bss) skel_->bss->frozen = 1;
 }
@@ -132,6 +138,19 @@ TracerCounters Tracer::counters() const {
   for (uint32_t k = 0; k < MG_CNT_COUNT; ++k) {
     if (bpf_map_lookup_elem(fd, &k, per_cpu.data()) != 0) continue;
     for (auto v : per_cpu) out.values[k] += v;
+  }
+  return out;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> Tracer::live_allocations() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  int fd = bpf_map__fd(skel_->maps.live);
+  uint64_t key = 0, next = 0, size = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (bpf_map_lookup_elem(fd, &next, &size) == 0) out.emplace_back(next, size);
+    key = next;
+    prev = &key;
   }
   return out;
 }

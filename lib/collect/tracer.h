@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bpf/memgap.h"
@@ -46,11 +47,18 @@ class Tracer {
 
   // Waits up to timeout_ms for events and hands each to the handler. Returns events seen.
   int poll(int timeout_ms);
+  // Waits up to timeout_ms until records are ready without consuming them (so that the
+  // caller can refresh what handling them needs first). True when some are ready.
+  bool wait(int timeout_ms);
   // Stops recording at once (a BPF global), so a slow detach cannot skew the result.
   void freeze();
   // Detaches all links (takes ~1 s for a dozen uprobes); idempotent.
   void detach();
   TracerCounters counters() const;
+  // Addresses of the sampled allocations the kernel still holds as live. After freeze()
+  // this is the truth a lost free event cannot corrupt.
+  // Pairs of (address, size).
+  std::vector<std::pair<uint64_t, uint64_t>> live_allocations() const;
 
  private:
   Tracer() = default;

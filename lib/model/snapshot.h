@@ -108,6 +108,26 @@ struct GoInfo {
   std::vector<GoroutineGroup> goroutine_groups;
 };
 
+// An ELF file that frames name, with its build id: matches debug files and pprof
+// mappings to the exact build that ran.
+struct Module {
+  std::string name;      // basename, as Frame::module spells it
+  std::string path;      // path as the target saw it
+  std::string build_id;  // hex; empty when the file has none
+};
+
+// `memgap run`: the command, how it ended, and the leak gate's verdict.
+struct RunInfo {
+  std::vector<std::string> argv;
+  int exit_status = 0;          // the command's status; 128+N when killed by signal N
+  uint64_t leaked_bytes = 0;    // live at exit, not suppressed (extrapolated)
+  uint64_t suppressed_bytes = 0;
+  uint64_t threshold_bytes = 0; // the gate fails above this
+  uint64_t noise_bytes = 0;     // one standard error of leaked_bytes from sampling
+  bool gate_failed = false;
+  uint64_t processes = 0;       // processes probed (more than 1 with --follow)
+};
+
 struct Snapshot {
   std::string schema = kSchema;
   Meta meta;
@@ -116,6 +136,8 @@ struct Snapshot {
   std::vector<Site> sites;  // ranked, most live bytes first
   std::vector<SeriesPoint> series;
   std::optional<GoInfo> go;
+  std::vector<Module> modules;  // optional in files: empty when not recorded
+  std::optional<RunInfo> run;
 };
 
 }  // namespace memgap::model

@@ -245,6 +245,23 @@ GoInfo read_go(const json& j, const std::string& p) {
   return g;
 }
 
+RunInfo read_run(const json& j, const std::string& p) {
+  RunInfo r;
+  if (!j.is_object()) fail(p, "expected an object");
+  if (const json* a = optional_member(j, "argv", p)) {
+    const json& arr = get_array(*a, p + ".argv");
+    for (size_t i = 0; i < arr.size(); ++i) r.argv.push_back(get_string(arr[i], p + ".argv[" + std::to_string(i) + "]"));
+  }
+  if (const json* v = optional_member(j, "exit_status", p)) r.exit_status = static_cast<int>(get_u64(*v, p + ".exit_status", 255));
+  if (const json* v = optional_member(j, "leaked_bytes", p)) r.leaked_bytes = get_u64(*v, p + ".leaked_bytes");
+  if (const json* v = optional_member(j, "suppressed_bytes", p)) r.suppressed_bytes = get_u64(*v, p + ".suppressed_bytes");
+  if (const json* v = optional_member(j, "threshold_bytes", p)) r.threshold_bytes = get_u64(*v, p + ".threshold_bytes");
+  if (const json* v = optional_member(j, "noise_bytes", p)) r.noise_bytes = get_u64(*v, p + ".noise_bytes");
+  if (const json* v = optional_member(j, "processes", p)) r.processes = get_u64(*v, p + ".processes", kMaxItems);
+  opt(j, "gate_failed", p, r.gate_failed, get_bool);
+  return r;
+}
+
 Snapshot read_snapshot(const json& j) {
   if (!j.is_object()) fail("snapshot", "not a JSON object");
   Snapshot s;
@@ -293,6 +310,20 @@ Snapshot read_snapshot(const json& j) {
     }
   }
   if (const json* g = optional_member(j, "go", "snapshot")) s.go = read_go(*g, "go");
+  if (const json* ms = optional_member(j, "modules", "snapshot")) {
+    const json& a = get_array(*ms, "modules");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = "modules[" + std::to_string(i) + "]";
+      Module mod;
+      mod.name = get_string(member(a[i], "name", q), q + ".name");
+      opt(a[i], "path", q, mod.path, get_string);
+      opt(a[i], "build_id", q, mod.build_id, get_string);
+      if (mod.build_id.size() > 128 || mod.build_id.find_first_not_of("0123456789abcdef") != std::string::npos)
+        fail(q + ".build_id", "expected lowercase hex");
+      s.modules.push_back(std::move(mod));
+    }
+  }
+  if (const json* r = optional_member(j, "run", "snapshot")) s.run = read_run(*r, "run");
   return s;
 }
 
@@ -364,6 +395,22 @@ std::string to_json(const Snapshot& s, int indent) {
                    {"goroutines", s.go->goroutines},
                    {"runtime", runtime},
                    {"goroutine_groups", groups}};
+  }
+  if (!s.modules.empty()) {
+    json mods = json::array();
+    for (const auto& m : s.modules) mods.push_back(json{{"name", m.name}, {"path", m.path}, {"build_id", m.build_id}});
+    j["modules"] = mods;
+  }
+  if (s.run) {
+    const RunInfo& r = *s.run;
+    j["run"] = json{{"argv", r.argv},
+                    {"exit_status", r.exit_status},
+                    {"leaked_bytes", r.leaked_bytes},
+                    {"suppressed_bytes", r.suppressed_bytes},
+                    {"threshold_bytes", r.threshold_bytes},
+                    {"noise_bytes", r.noise_bytes},
+                    {"gate_failed", r.gate_failed},
+                    {"processes", r.processes}};
   }
   // Replace invalid UTF-8 (symbol names from hostile binaries) instead of throwing.
   return j.dump(indent, ' ', false, json::error_handler_t::replace);

@@ -5,7 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <set>
+#include <unordered_set>
 
+#include "collect/elf_symbols.h"
 #include "collect/maps.h"
 #include "collect/probe_plan.h"
 
@@ -34,7 +37,7 @@ Result<std::unique_ptr<ProbeSession>> ProbeSession::start(const collect::Target&
   auto tracer = collect::Tracer::open(cfg, [self](const void* d, size_t n) { self->on_record(d, n); });
   if (!tracer) return tracer.error();
   s->tracer_ = std::move(*tracer);
-  s->symbolizer_.add_modules(target.modules);
+  s->add_modules(target.modules);
   if (auto st = s->tracer_->attach(*plan); !st) return st.error();
   meta.probes_attached = s->tracer_->attached();
   for (const auto& alias : plan->aliases_skipped) spdlog::debug("alias probed once: {}", alias);
@@ -63,17 +66,85 @@ void ProbeSession::on_record(const void* data, size_t size) {
   sampler_.on_event(e);
 }
 
+// Modules not mapped yet (planned from a loader's list before it ran) have no address;
+// reporting them to libdw at 0 would shadow their real load address later.
+void ProbeSession::add_modules(const std::vector<collect::Module>& modules) {
+  std::vector<collect::Module> mapped;
+  for (const auto& m : modules) {
+    if (m.end <= m.start) continue;
+    auto slash = m.path.rfind('/');
+    host_paths_.emplace(slash == std::string::npos ? m.path : m.path.substr(slash + 1), m.host_path);
+    mapped.push_back(m);
+  }
+  symbolizer_.add_modules(mapped);
+}
+
+void ProbeSession::refresh_modules(const collect::ProcSource& proc, int pid) {
+  if (auto maps = collect::read_maps(proc, pid)) add_modules(collect::modules_from_maps(pid, *maps));
+}
+
+std::vector<model::Module> ProbeSession::modules(const std::vector<model::Site>& sites) const {
+  std::set<std::string> named;
+  for (const auto& site : sites)
+    for (const auto& f : site.frames)
+      if (!f.module.empty()) named.insert(f.module);
+  std::vector<model::Module> out;
+  for (const auto& name : named) {
+    auto it = host_paths_.find(name);
+    if (it == host_paths_.end()) continue;
+    model::Module m;
+    m.name = name;
+    // host_path is /proc/PID/root/<path>: the path as the target saw it follows "root".
+    auto root = it->second.find("/root/");
+    m.path = root == std::string::npos ? it->second : it->second.substr(root + 5);
+    if (auto syms = collect::ElfSymbols::load(it->second)) m.build_id = syms->build_id();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 void ProbeSession::stop(const collect::ProcSource& proc, int pid, bool target_alive) {
+  if (stopped_) return;
+  finish(proc, pid, target_alive);
+  tracer_->detach();
+}
+
+void ProbeSession::finish(const collect::ProcSource& proc, int pid, bool target_alive) {
   if (stopped_) return;
   stopped_ = true;
   // Freeze first so the slow detach cannot skew the result, drain what is buffered.
   tracer_->freeze();
   while (tracer_->poll(0) > 0) {
   }
-  if (target_alive) {
-    if (auto maps = collect::read_maps(proc, pid)) symbolizer_.add_modules(collect::modules_from_maps(pid, *maps));
+  // A free whose event was lost (ring buffer full) would leave a phantom live object:
+  // the kernel's live map, frozen now, says which sampled allocations really are live.
+  // The other way round, an allocation whose event was lost is live without a stack: it
+  // is counted on a site of its own (no frames) rather than not at all.
+  auto kernel_live = tracer_->live_allocations();
+  std::unordered_set<uint64_t> still;
+  for (const auto& [addr, size] : kernel_live) {
+    still.insert(addr);
+    if (sampler_.live().count(addr)) continue;
+    memgap_event e{};
+    e.kind = MG_EV_ALLOC;
+    e.fn = MG_FN_MALLOC;
+    e.addr = addr;
+    e.size = size;
+    sampler_.on_event(e);
+    ++allocs_recovered_;
   }
-  tracer_->detach();
+  std::vector<uint64_t> gone;
+  for (const auto& [addr, sample] : sampler_.live())
+    if (!still.count(addr)) gone.push_back(addr);
+  for (uint64_t addr : gone) {
+    memgap_event e{};
+    e.kind = MG_EV_FREE;
+    e.fn = MG_FN_FREE;
+    e.addr = addr;
+    sampler_.on_event(e);
+  }
+  frees_recovered_ = gone.size();
+  if (target_alive) refresh_modules(proc, pid);
 }
 
 void ProbeSession::fill_meta(model::Meta& meta) const {
@@ -91,6 +162,12 @@ void ProbeSession::fill_meta(model::Meta& meta) const {
   for (UnwindStop why : {UnwindStop::CopyTooShort, UnwindStop::NoCfi, UnwindStop::MaxFrames})
     if (uint64_t n = unwind_stops_[static_cast<int>(why)])
       meta.notes.push_back(std::to_string(n) + " stacks truncated: " + symbolize::unwind_stop_name(why));
+  if (allocs_recovered_)
+    meta.notes.push_back(std::to_string(allocs_recovered_) +
+                         " live allocations whose events were lost are counted without a stack");
+  if (frees_recovered_)
+    meta.notes.push_back(std::to_string(frees_recovered_) +
+                         " frees whose events were lost were taken from the kernel's live map");
   if (sampler_.stacks_dropped())
     meta.notes.push_back(std::to_string(sampler_.stacks_dropped()) + " samples of stacks past the limit counted as one site");
 }

@@ -36,16 +36,29 @@ class ProbeSession {
 
   // Waits up to timeout_ms for records and processes them.
   void poll(int timeout_ms) { tracer_->poll(timeout_ms); }
+  // Waits for records without handling them (see Tracer::wait).
+  bool wait(int timeout_ms) { return tracer_->wait(timeout_ms); }
   const collect::Sampler& sampler() const { return sampler_; }
 
   // Ends recording: freeze, drain, read the maps again for modules loaded during the
   // window (only while the target lives), detach.
   void stop(const collect::ProcSource& proc, int pid, bool target_alive);
+  // stop() in two halves, for `run`: finish() while the target is held at its exit (fast),
+  // detach() once it has been let go (~1 s for a dozen uprobes).
+  void finish(const collect::ProcSource& proc, int pid, bool target_alive);
+  void detach() { tracer_->detach(); }
+
+  // Reads the maps and reports modules mapped since (a process started at its exec maps
+  // its libraries after the probes are attached; their samples need them to unwind).
+  void refresh_modules(const collect::ProcSource& proc, int pid);
 
   // Probe counters and drop reasons into meta (and notes once stopped).
   void fill_meta(model::Meta& meta) const;
   // Sites with symbolized frames and their live series; unranked.
   std::vector<model::Site> sites(const SeriesRecorder& series);
+  // The modules that frames of `sites` name, with their ELF build ids (for pprof and for
+  // finding debug files later).
+  std::vector<model::Module> modules(const std::vector<model::Site>& sites) const;
 
   // "unwound N stacks: X us each (Y% cached); symbolized M frames in Z ms" (debug log).
   std::string cost_summary() const;
@@ -53,6 +66,7 @@ class ProbeSession {
  private:
   explicit ProbeSession(const ProbeOptions& options) : options_(options), sampler_(options.sample_bytes) {}
   void on_record(const void* data, size_t size);
+  void add_modules(const std::vector<collect::Module>& modules);
 
   ProbeOptions options_;
   collect::Sampler sampler_;
@@ -65,6 +79,9 @@ class ProbeSession {
   uint64_t unwind_full_ns_ = 0;    // user-space time unwinding with libdw, for the cost log
   uint64_t unwind_cached_ns_ = 0;  // ... and answering from the unwind cache
   bool stopped_ = false;
+  uint64_t frees_recovered_ = 0;
+  uint64_t allocs_recovered_ = 0;  // frees whose events were lost, taken from the live map
+  std::unordered_map<std::string, std::string> host_paths_;  // module basename → readable path
 };
 
 }  // namespace memgap::pipeline

@@ -1,0 +1,53 @@
+// The CI leak gate of `memgap run`: what was still allocated when the command exited is
+// leaked; suppressed sites are set aside; the rest fails the gate above a threshold.
+//
+// The default threshold is "above the sampling noise". Byte sampling with mean interval R
+// (pprof's unbiased estimator) estimates a site of n live objects of mean size s from a
+// sample; each object is sampled with p = 1 - exp(-s/R), so the Horvitz-Thompson
+// variance of the site's estimate B = n*s is B*s*(1-p)/p: about R*B for small objects
+// (one sample stands for R bytes), and 0 for objects far larger than R (always
+// sampled, so exact). Sites are independent; their variances add. The default gate
+// fails when the leaked total exceeds 3 standard errors AND is at least one sampling
+// interval R. Nothing live means an estimate of exactly 0, so a clean run never fails;
+// the 3-sigma rule keeps a couple of stray samples (a stdio buffer that happened to be
+// sampled, estimated at ~R) from failing a build, and `--sample-bytes 1` makes the
+// figures exact (noise 0, any leaked byte fails). An explicit --max-leak replaces all
+// of this: fail when the estimate exceeds it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze/suppressions.h"
+#include "model/snapshot.h"
+
+namespace memgap::analyze {
+
+struct GateOptions {
+  std::optional<uint64_t> max_leak;          // unset: the noise rule above
+  const Suppressions* suppressions = nullptr;
+};
+
+struct SuppressedSite {
+  model::Site site;
+  std::string pattern;
+};
+
+struct GateResult {
+  std::vector<model::Site> leaks;  // unsuppressed sites with live bytes, ranked
+  std::vector<SuppressedSite> suppressed;
+  uint64_t leaked_bytes = 0;
+  uint64_t leaked_objects = 0;
+  uint64_t suppressed_bytes = 0;
+  double noise_bytes = 0;          // one standard error of leaked_bytes
+  uint64_t threshold_bytes = 0;    // fails above this (the noise rule's effective bound)
+  bool failed = false;
+};
+
+// Sampling variance (bytes²) of one site's live estimate at mean interval `sample_bytes`.
+double site_sampling_variance(uint64_t live_bytes, uint64_t live_objects, uint64_t sample_bytes);
+
+GateResult evaluate_gate(const model::Snapshot& snapshot, const GateOptions& options);
+
+}  // namespace memgap::analyze

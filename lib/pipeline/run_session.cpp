@@ -1,0 +1,324 @@
+#include "pipeline/run_session.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "collect/child_process.h"
+#include "collect/exec_target.h"
+#include "collect/proc_source.h"
+#include "pipeline/memory_rollup.h"
+#include "pipeline/probe_session.h"
+#include "pipeline/series_recorder.h"
+#include "pipeline/snapshot_builder.h"
+
+namespace memgap::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using collect::TraceEvent;
+using collect::TraceEventKind;
+
+uint64_t ms_since(Clock::time_point t0) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+}
+
+// SIGCHLD interrupts the ring-buffer wait (no SA_RESTART), so a ptrace stop is handled at
+// once instead of after the poll timeout: every stop holds a process of CMD's tree.
+void on_sigchld(int) {}
+
+class SigchldWakeup {
+ public:
+  SigchldWakeup() {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigchld;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART, no SA_NOCLDSTOP: stops must wake the loop too
+    sigaction(SIGCHLD, &sa, &old_);
+  }
+  ~SigchldWakeup() { sigaction(SIGCHLD, &old_, nullptr); }
+
+ private:
+  struct sigaction old_ {};
+};
+
+// One probed process image (a process between one exec and the next exec or its exit).
+struct Traced {
+  std::unique_ptr<ProbeSession> probes;
+  model::Meta meta;  // this image's probe counters
+  SeriesRecorder series;
+};
+
+class RunSession {
+ public:
+  explicit RunSession(const RunOptions& o) : opt_(o) {}
+  ~RunSession() {
+    // Detaching takes ~1 s per process image; it runs beside the loop, joined here.
+    for (auto& t : reapers_) t.join();
+  }
+
+  Result<RunOutcome> run();
+
+ private:
+  void on_exec(pid_t pid);
+  void on_exit_stop(pid_t pid);
+  void finish_image(pid_t pid, bool alive);
+  // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
+  // leave it to the caller (PendingDetach) so the report is not held up.
+  void retire(std::unique_ptr<ProbeSession> probes) {
+    if (cmd_ended_) {
+      pending_->add(std::move(probes));
+      return;
+    }
+    reapers_.emplace_back([p = std::move(probes)]() mutable { p.reset(); });
+  }
+  bool cmd_ended_ = false;
+  std::shared_ptr<PendingDetach> pending_ = std::make_shared<PendingDetach>();
+
+  const RunOptions& opt_;
+  collect::RealProcSource proc_;
+  pid_t main_pid_ = 0;
+  Clock::time_point t0_ = Clock::now();
+  model::Meta main_meta_;
+  bool have_main_meta_ = false;
+  std::map<pid_t, Traced> traced_;
+  std::vector<model::Site> sites_;      // of finished images
+  std::map<std::string, model::Module> modules_;
+  std::vector<std::string> notes_;
+  model::Memory main_memory_;           // smaps_rollup at CMD's exit stop
+  uint64_t images_ = 0;
+  uint64_t hits_ = 0, samples_ = 0;
+  model::Drops drops_;
+  std::vector<std::thread> reapers_;
+};
+
+void RunSession::on_exec(pid_t pid) {
+  auto old = traced_.find(pid);
+  if (old != traced_.end()) {
+    // exec replaced the image: whatever it had allocated is gone with it, not leaked.
+    old->second.probes->finish(proc_, pid, false);
+    retire(std::move(old->second.probes));
+    traced_.erase(old);
+  }
+  if (pid != main_pid_ && !opt_.follow) return;
+  auto target = collect::inspect_exec_target(pid, proc_);
+  if (!target) {
+    notes_.push_back("not probed: PID " + std::to_string(pid) + ": " + target.error().message);
+    return;
+  }
+  Traced t;
+  t.meta = base_meta("run", *target);
+  t.meta.mode = "alloc";
+  t.meta.sample_bytes = opt_.sample_bytes;
+  ProbeOptions po;
+  po.sample_bytes = opt_.sample_bytes;
+  po.unwind = opt_.unwind;
+  po.stack_copy_bytes = opt_.stack_copy_bytes;
+  auto started = ProbeSession::start(*target, po, t.meta);
+  if (!started) {
+    notes_.push_back("not probed: " + target->exe + " (PID " + std::to_string(pid) + "): " + started.error().message);
+    spdlog::debug("{}", notes_.back());
+    if (pid == main_pid_) {
+      main_meta_ = t.meta;
+      have_main_meta_ = true;
+    }
+    return;
+  }
+  t.probes = std::move(*started);
+  spdlog::debug("probes on PID {} ({}): {} attached, allocator {}", pid, target->exe, t.meta.probes_attached,
+                t.meta.allocator);
+  if (pid == main_pid_) {
+    main_meta_ = t.meta;
+    have_main_meta_ = true;
+  }
+  ++images_;
+  traced_.emplace(pid, std::move(t));
+}
+
+// The image ends while its memory still exists: freeze, drain, read its maps, collect
+// what is still live. The process is resumed by the caller afterwards.
+void RunSession::finish_image(pid_t pid, bool alive) {
+  auto it = traced_.find(pid);
+  if (it == traced_.end()) return;
+  Traced& t = it->second;
+  t.probes->finish(proc_, pid, alive);
+  if (pid == main_pid_ && alive) {
+    if (auto mem = read_memory_rollup(proc_, pid)) main_memory_ = *mem;
+  }
+  t.series.record(ms_since(t0_), main_memory_.rss(), &t.probes->sampler());
+  t.probes->fill_meta(t.meta);
+  auto sites = t.probes->sites(t.series);
+  for (auto& m : t.probes->modules(sites)) modules_.emplace(m.name, m);
+  hits_ += t.meta.probe_hits;
+  samples_ += t.meta.samples;
+  drops_.live_map_full += t.meta.drops.live_map_full;
+  drops_.events_lost += t.meta.drops.events_lost;
+  drops_.stacks_lost += t.meta.drops.stacks_lost;
+  drops_.stacks_truncated += t.meta.drops.stacks_truncated;
+  drops_.unmatched_returns += t.meta.drops.unmatched_returns;
+  for (auto& n : t.meta.notes) notes_.push_back(std::move(n));
+  for (auto& s : sites) {
+    // Series of different processes do not share time points; only totals are kept.
+    s.live_series.clear();
+    sites_.push_back(std::move(s));
+  }
+  if (pid == main_pid_) {
+    main_meta_.probes_attached = t.meta.probes_attached;
+    main_meta_.unwind = t.meta.unwind;
+    main_meta_.allocator = t.meta.allocator;
+  }
+  retire(std::move(t.probes));
+  traced_.erase(it);
+}
+
+void RunSession::on_exit_stop(pid_t pid) {
+  if (pid == main_pid_) cmd_ended_ = true;
+  finish_image(pid, true);
+}
+
+Result<RunOutcome> RunSession::run() {
+  RunOutcome out;
+  SigchldWakeup wake;
+  auto child = collect::ChildProcess::spawn(opt_.argv, opt_.follow);
+  if (!child) return child.error();
+  main_pid_ = child->pid();
+  if (opt_.child_pid) opt_.child_pid->store(main_pid_);
+  if (int e = child->release(); e != 0) {
+    if (opt_.child_pid) opt_.child_pid->store(0);
+    out.exec_errno = e;
+    return out;
+  }
+  t0_ = Clock::now();
+  bool done = false;
+  uint64_t next_tick = 0;
+  while (!done) {
+    TraceEvent ev;
+    while (!done && collect::next_trace_event(ev)) {
+      switch (ev.kind) {
+        case TraceEventKind::Exec: on_exec(ev.pid); break;
+        case TraceEventKind::Exit: on_exit_stop(ev.pid); break;
+        case TraceEventKind::Exited:
+          // No exit stop seen (SIGKILL): the image's maps are gone; symbolize with what
+          // was read while it ran.
+          if (ev.pid == main_pid_) cmd_ended_ = true;
+          finish_image(ev.pid, false);
+          if (ev.pid == main_pid_) {
+            out.exit_status = ev.status;
+            out.killed_by_signal = ev.signal != 0;
+            done = true;
+          }
+          break;
+        default: break;
+      }
+      collect::resume(ev);
+    }
+    if (done) break;
+    // Wait for records first, then read the maps, then handle them: a library the loader
+    // (or dlopen) mapped since the last look must be known before its samples are
+    // unwound. SIGCHLD cuts the wait short when a process of the tree stops.
+    auto main = traced_.find(main_pid_);
+    if (main != traced_.end()) main->second.probes->wait(50);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(traced_.empty() ? 20 : 5));
+    for (auto& [pid, t] : traced_) {
+      t.probes->refresh_modules(proc_, pid);
+      t.probes->poll(0);
+    }
+    uint64_t now = ms_since(t0_);
+    main = traced_.find(main_pid_);
+    if (main != traced_.end() && now >= next_tick) {
+      auto mem = read_memory_rollup(proc_, main_pid_);
+      main->second.series.record(now, mem ? mem->rss() : 0, &main->second.probes->sampler());
+      next_tick = now + 1000;
+    }
+  }
+  if (opt_.child_pid) opt_.child_pid->store(0);
+  cmd_ended_ = true;
+  out.pending = pending_;
+  // Descendants still running when CMD ended (daemons) are not waited for.
+  for (auto& [pid, t] : traced_) {
+    notes_.push_back("PID " + std::to_string(pid) + " still running when the command ended: its allocations are not counted");
+    retire(std::move(t.probes));
+  }
+  traced_.clear();
+
+  model::Snapshot& s = out.snapshot;
+  s.meta = main_meta_;
+  s.meta.command = "run";
+  s.meta.pid = main_pid_;
+  s.meta.mode = "alloc";
+  s.meta.sample_bytes = opt_.sample_bytes;
+  s.meta.duration_ms = ms_since(t0_);
+  s.meta.target_exited = true;
+  s.meta.probe_hits = hits_;
+  s.meta.samples = samples_;
+  s.meta.drops = drops_;
+  s.meta.notes = notes_;
+  if (!have_main_meta_) s.meta.notes.push_back("the command was never probed");
+  s.memory = main_memory_;
+  s.sites = std::move(sites_);
+  for (auto& [name, m] : modules_) s.modules.push_back(m);
+  finish_snapshot(s);
+  model::RunInfo info;
+  info.argv = opt_.argv;
+  info.exit_status = out.exit_status;
+  info.processes = images_;
+  s.run = info;
+  return out;
+}
+
+}  // namespace
+
+PendingDetach::PendingDetach() = default;
+PendingDetach::~PendingDetach() = default;  // ~ProbeSession detaches
+
+void PendingDetach::add(std::unique_ptr<ProbeSession> session) { sessions_.push_back(std::move(session)); }
+
+void PendingDetach::detach_in_background() {
+  if (sessions_.empty()) return;
+  std::fflush(nullptr);
+  // Whoever drops the last reference to a link pays for the detach: the child waits
+  // until this process is gone (EOF on the pipe, whose write end only we hold).
+  int gone[2];
+  if (::pipe2(gone, O_CLOEXEC) != 0) {
+    sessions_.clear();
+    return;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(gone[0]);
+    ::close(gone[1]);
+    sessions_.clear();
+    return;
+  }
+  if (pid == 0) {
+    ::setsid();
+    ::close(gone[1]);
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    char byte;
+    while (::read(gone[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    sessions_.clear();
+    ::_exit(0);
+  }
+  ::close(gone[0]);  // gone[1] stays open until this process exits
+  // The child holds the same BPF links; dropping ours only lowers reference counts.
+  // Destroying the sessions here would detach (slowly) in this process too.
+  for (auto& s : sessions_) (void)s.release();
+  sessions_.clear();
+}
+
+Result<RunOutcome> run_command(const RunOptions& options) {
+  RunSession session(options);
+  return session.run();
+}
+
+}  // namespace memgap::pipeline

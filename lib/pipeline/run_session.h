@@ -1,0 +1,64 @@
+// `memgap run -- CMD`: start CMD under ptrace, put allocator probes in place at each exec
+// (before the loader runs, so before the first allocation), record until CMD exits, and
+// at its exit stop (atexit handlers done, address space intact) freeze recording, read
+// its maps and keep what is still live: the leaks. The gate verdict is not made here
+// (analyze/gate does that on the snapshot).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/snapshot.h"
+#include "util/result.h"
+
+namespace memgap::pipeline {
+
+struct RunOptions {
+  std::vector<std::string> argv;
+  uint64_t sample_bytes = 512 * 1024;
+  std::string unwind = "auto";
+  uint32_t stack_copy_bytes = 16384;
+  // Also probe the programs CMD's descendants exec (each gets its own probes at its exec;
+  // a child that forks without exec is not probed).
+  bool follow = false;
+  // Set to CMD's PID once it exists (0 before and after), so a signal handler can
+  // forward signals to it.
+  std::atomic<int>* child_pid = nullptr;
+};
+
+class ProbeSession;
+
+// Probe sessions whose uprobes are still attached when the command has ended. Detaching
+// costs ~100 ms per probe in the kernel (about 2 s for one program): destroying this
+// detaches synchronously; detach_in_background() hands the work to a short-lived
+// process so that memgap can report and exit at once.
+class PendingDetach {
+ public:
+  PendingDetach();
+  ~PendingDetach();
+  PendingDetach(const PendingDetach&) = delete;
+  PendingDetach& operator=(const PendingDetach&) = delete;
+  void add(std::unique_ptr<ProbeSession> session);
+  // Forks a process (own session, stdio on /dev/null so no pipe of the caller stays
+  // open) that holds the probes' file descriptors and detaches; this process then lets
+  // go of its references without detaching. Falls back to detaching here.
+  void detach_in_background();
+
+ private:
+  std::vector<std::unique_ptr<ProbeSession>> sessions_;
+};
+
+struct RunOutcome {
+  model::Snapshot snapshot;  // meta.command = "run"; sites are what was live at exit
+  int exit_status = 0;       // CMD's exit code, or 128+N when killed by signal N
+  bool killed_by_signal = false;
+  int exec_errno = 0;        // non-zero: CMD could not be started (snapshot empty)
+  std::shared_ptr<PendingDetach> pending;  // the last images' probes, still attached
+};
+
+Result<RunOutcome> run_command(const RunOptions& options);
+
+}  // namespace memgap::pipeline

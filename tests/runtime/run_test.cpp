@@ -1,0 +1,174 @@
+// memgap run, the CI leak gate, end to end: real uprobes on purpose-built targets with
+// exactly known leaks. Asserts exit statuses (23, 0, CMD's own), the named site, the
+// snapshot written with -o, suppressions, --follow, signal forwarding, a missing command.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "model/snapshot_json.h"
+
+namespace memgap::test {
+namespace {
+
+constexpr int kTimeoutMs = 30000;
+constexpr uint64_t kMiB = 1 << 20;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+RunResult memgap_run(std::vector<std::string> options, std::vector<std::string> cmd) {
+  std::vector<std::string> argv{MEMGAP_BIN, "run"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), cmd.begin(), cmd.end());
+  Child memgap(argv);
+  RunResult r;
+  r.exit_code = memgap.wait_exit(kTimeoutMs);
+  r.out = memgap.out();
+  r.err = memgap.err();
+  return r;
+}
+
+const model::Site* leaf_site(const model::Snapshot& s, const std::string& function) {
+  for (const auto& site : s.sites)
+    if (!site.frames.empty() && site.frames[0].function == function) return &site;
+  return nullptr;
+}
+
+TEST(RunGate, LeakAboveMaxLeakFailsWith23AndNamesTheSite) {
+  std::string out = temp_path("run-leak.json");
+  std::remove(out.c_str());
+  auto r = memgap_run({"--max-leak", "1MiB", "-o", out}, {target_path("leaks_8mib")});
+  EXPECT_EQ(r.exit_code, 23) << r.err;
+  EXPECT_NE(r.err.find("LEAK GATE FAILED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("leak_eight_mib"), std::string::npos) << r.err;
+
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(snap->meta.command, "run");
+  ASSERT_TRUE(snap->run.has_value());
+  EXPECT_TRUE(snap->run->gate_failed);
+  EXPECT_EQ(snap->run->exit_status, 0);
+  EXPECT_EQ(snap->run->threshold_bytes, 1 * kMiB);
+  // 1 MiB blocks at a 512 KiB mean interval: each is sampled with p = 0.86 and weighted
+  // 1/p, so the estimate is 8 MiB give or take about one block.
+  EXPECT_GT(snap->run->leaked_bytes, 5 * kMiB);
+  EXPECT_LT(snap->run->leaked_bytes, 12 * kMiB);
+  const model::Site* site = leaf_site(*snap, "leak_eight_mib");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->live_bytes, snap->run->leaked_bytes);
+  // Build ids of the modules frames name.
+  bool exe_with_build_id = false;
+  for (const auto& m : snap->modules)
+    if (m.name == "leaks_8mib" && m.build_id.size() >= 16) exe_with_build_id = true;
+  EXPECT_TRUE(exe_with_build_id);
+  std::remove(out.c_str());
+}
+
+TEST(RunGate, ExactTrackingCountsEveryByteOfTheLeak) {
+  std::string out = temp_path("run-exact.json");
+  auto r = memgap_run({"--sample-bytes", "1", "-o", out}, {target_path("leaks_8mib")});
+  EXPECT_EQ(r.exit_code, 23) << r.err;
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  const model::Site* site = leaf_site(*snap, "leak_eight_mib");
+  ASSERT_NE(site, nullptr) << r.err;
+  EXPECT_EQ(site->live_bytes, 8 * kMiB);
+  EXPECT_EQ(site->live_objects, 8u);
+  EXPECT_EQ(snap->run->noise_bytes, 0u);
+  std::remove(out.c_str());
+}
+
+TEST(RunGate, DefaultThresholdFailsAnEightMiBLeak) {
+  auto r = memgap_run({}, {target_path("leaks_8mib")});
+  EXPECT_EQ(r.exit_code, 23) << r.err;
+}
+
+TEST(RunGate, FreeingEverythingPasses) {
+  auto r = memgap_run({"--sample-bytes", "1"}, {target_path("frees_all")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("leak gate passed: 0B leaked"), std::string::npos) << r.err;
+  auto d = memgap_run({}, {target_path("frees_all")});
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+}
+
+TEST(RunGate, CommandExitStatusPassesThrough) {
+  auto r = memgap_run({"--sample-bytes", "1"}, {target_path("frees_all"), "7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  // A failing gate wins over the command's status (LeakSanitizer does the same).
+  auto l = memgap_run({"--max-leak", "1MiB"}, {target_path("leaks_8mib"), "5"});
+  EXPECT_EQ(l.exit_code, 23) << l.err;
+  // Under the limit, the command's status again.
+  auto u = memgap_run({"--max-leak", "64MiB"}, {target_path("leaks_8mib"), "5"});
+  EXPECT_EQ(u.exit_code, 5) << u.err;
+}
+
+TEST(RunGate, SuppressionSilencesTheNamedSite) {
+  std::string sup = temp_path("leaks.supp");
+  {
+    std::ofstream f(sup);
+    f << "# known leak, tracked elsewhere\nleak:leak_eight_*\n";
+  }
+  std::string out = temp_path("run-supp.json");
+  auto r = memgap_run({"--max-leak", "1MiB", "--suppressions", sup, "-o", out}, {target_path("leaks_8mib")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("suppressed:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("leak:leak_eight_*"), std::string::npos) << r.err;
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_GT(snap->run->suppressed_bytes, 5 * kMiB);
+  EXPECT_FALSE(snap->run->gate_failed);
+  // A bad suppressions file is an error before CMD runs.
+  {
+    std::ofstream f(sup);
+    f << "race:foo\n";
+  }
+  auto bad = memgap_run({"--suppressions", sup}, {target_path("leaks_8mib")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("hint:"), std::string::npos) << bad.err;
+  std::remove(sup.c_str());
+  std::remove(out.c_str());
+}
+
+TEST(RunGate, FollowProbesExecedChildren) {
+  auto without = memgap_run({"--max-leak", "1MiB"}, {target_path("fork_exec_leaker"), target_path("leaks_8mib")});
+  EXPECT_EQ(without.exit_code, 0) << without.err;
+  auto with = memgap_run({"--follow", "--max-leak", "1MiB"}, {target_path("fork_exec_leaker"), target_path("leaks_8mib")});
+  EXPECT_EQ(with.exit_code, 23) << with.err;
+  EXPECT_NE(with.err.find("leak_eight_mib"), std::string::npos) << with.err;
+  // The child's own status still comes back through the parent.
+  auto status = memgap_run({"--follow", "--max-leak", "64MiB"},
+                           {target_path("fork_exec_leaker"), target_path("leaks_8mib"), "9"});
+  EXPECT_EQ(status.exit_code, 9) << status.err;
+}
+
+TEST(RunGate, SigtermToMemgapReachesTheCommand) {
+  Child memgap({MEMGAP_BIN, "run", "--sample-bytes", "1", "--", target_path("frees_all"), "--wait"});
+  ASSERT_TRUE(memgap.wait_for("ready", kTimeoutMs)) << memgap.err();
+  kill(memgap.pid(), SIGTERM);
+  int rc = memgap.wait_exit(kTimeoutMs);
+  // frees_all exits 42 on SIGTERM after freeing everything.
+  EXPECT_EQ(rc, 42) << memgap.err();
+}
+
+TEST(RunGate, MissingCommandIs127WithOneLineAndHint) {
+  auto r = memgap_run({}, {"/nonexistent/memgap-no-such-command"});
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.err.rfind("memgap: error: cannot run", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("\nhint: "), std::string::npos) << r.err;
+}
+
+TEST(RunGate, UsageWithoutCommandIs2) {
+  Child memgap({MEMGAP_BIN, "run"});
+  EXPECT_EQ(memgap.wait_exit(kTimeoutMs), 2);
+}
+
+}  // namespace
+}  // namespace memgap::test
