@@ -83,7 +83,10 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     s.meta.duration_ms = ms_since(t0);
     if (probes) probes->fill_meta(s.meta);
     s.series = series.points();
-    if (probes) s.sites = probes->sites(series);
+    if (probes) {
+      s.sites = probes->sites(series);
+      s.modules = probes->modules(s.sites);  // build ids, for pprof and matching builds
+    }
     if (alive) explainer.explain(s, sampler, s.meta.sample_bytes);
     if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
     finish_snapshot(s);

@@ -256,8 +256,9 @@ void merge_go_section(model::Gap& gap, const GoSection& go) {
   for (const auto& c : gap.categories) sum += static_cast<int64_t>(c.bytes);
   gap.unexplained = static_cast<int64_t>(gap.rss) - sum;
   gap.profiled += go.profiled;
-  if (!go.explanation.empty())
-    gap.explanation = gap.explanation.empty() ? go.explanation : go.explanation + " " + gap.explanation;
+  // The gap's own sentence was written from the rows before the Go rows took their
+  // bytes back (it could name Go's arenas as thread stacks): Go's sentence replaces it.
+  if (!go.explanation.empty()) gap.explanation = go.explanation;
 }
 
 }  // namespace memgap::pipeline

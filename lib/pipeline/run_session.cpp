@@ -15,7 +15,7 @@
 #include "collect/child_process.h"
 #include "collect/exec_target.h"
 #include "collect/proc_source.h"
-#include "pipeline/memory_rollup.h"
+#include "collect/smaps.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
@@ -151,7 +151,7 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   Traced& t = it->second;
   t.probes->finish(proc_, pid, alive);
   if (pid == main_pid_ && alive) {
-    if (auto mem = read_memory_rollup(proc_, pid)) main_memory_ = *mem;
+    if (auto rollup = collect::read_smaps_rollup(proc_, pid)) main_memory_.rollup = *rollup;
   }
   t.series.record(ms_since(t0_), main_memory_.rss(), &t.probes->sampler());
   t.probes->fill_meta(t.meta);
@@ -234,8 +234,7 @@ Result<RunOutcome> RunSession::run() {
     uint64_t now = ms_since(t0_);
     main = traced_.find(main_pid_);
     if (main != traced_.end() && now >= next_tick) {
-      auto mem = read_memory_rollup(proc_, main_pid_);
-      main->second.series.record(now, mem ? mem->rss() : 0, &main->second.probes->sampler());
+      main->second.series.record(now, collect::current_rss(proc_, main_pid_), &main->second.probes->sampler());
       next_tick = now + 1000;
     }
   }
