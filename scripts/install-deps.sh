@@ -9,11 +9,13 @@ fi
 packages=(
   # build
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libprotobuf-dev
   # symbols of Debian's libc for readable stacks
   libc6-dbg
   # test targets and tools the runtime tests drive
   golang-go util-linux procps bpftrace
+  # real programs from Debian's archive the runtime tests explain
+  redis-server redis-tools prometheus
   # packaging (dpkg-shlibdeps for CPack)
   dpkg-dev
 )

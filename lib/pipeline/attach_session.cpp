@@ -8,6 +8,7 @@
 
 #include "collect/proc_source.h"
 #include "collect/target.h"
+#include "pipeline/memory_explainer.h"
 #include "pipeline/memory_rollup.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
@@ -44,19 +45,31 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   if (!target) return target.error();
 
   model::Meta meta = base_meta(opt.command, *target);
-  meta.mode = opt.no_probes ? "rss-only" : "alloc";
-  meta.sample_bytes = opt.no_probes ? 0 : opt.sample_bytes;
-
+  MemoryExplainer explainer(opt.pid, proc, meta);
+  bool no_probes = opt.no_probes;
   std::unique_ptr<ProbeSession> probes;
-  if (!opt.no_probes) {
+  if (!no_probes) {
     ProbeOptions po;
     po.sample_bytes = opt.sample_bytes;
     po.unwind = opt.unwind;
     po.stack_copy_bytes = opt.stack_copy_bytes;
+    po.target_is_go = explainer.is_go();
     auto started = ProbeSession::start(*target, po, meta);
-    if (!started) return started.error();
-    probes = std::move(*started);
+    if (started) {
+      probes = std::move(*started);
+    } else if (explainer.is_go()) {
+      // A pure Go binary has no malloc to probe: its memory is explained from the
+      // runtime's own state instead.
+      no_probes = true;
+      meta.notes.push_back("no allocator probes: " + started.error().message +
+                           "; the Go runtime's own accounting explains the heap");
+    } else {
+      return started.error();
+    }
   }
+  meta.mode = no_probes ? "rss-only" : "alloc";
+  meta.sample_bytes = no_probes ? 0 : opt.sample_bytes;
+  explainer.window_started();
 
   const auto t0 = Clock::now();
   if (opt.on_attached) {
@@ -72,13 +85,13 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     s.meta = meta;
     s.meta.duration_ms = ms_since(t0);
     if (probes) probes->fill_meta(s.meta);
-    if (alive) {
-      if (auto mem = read_memory_rollup(proc, opt.pid)) s.memory = *mem;
-    }
     s.series = series.points();
-    if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
     if (probes) s.sites = probes->sites(series);
+    if (alive) explainer.explain(s, sampler, s.meta.sample_bytes);
+    if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
     finish_snapshot(s);
+    if (!alive && s.gap.categories.empty())
+      s.gap.unexplained = static_cast<int64_t>(s.gap.rss);  // nothing left to read: all unexplained
     return s;
   };
 

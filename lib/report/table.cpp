@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "report/gap_table.h"
 #include "util/units.h"
 
 namespace memgap::report {
@@ -116,7 +117,9 @@ std::string render_attach_report(const model::Snapshot& s, size_t top, size_t wi
   out << "memgap: PID " << m.pid << " (" << m.comm << ")  " << fit(m.exe, width > 30 ? width - 30 : 10) << "\n";
   out << "window " << format_duration_ms(m.duration_ms) << "   allocator " << (m.allocator.empty() ? "-" : m.allocator)
       << "   sampling "
-      << (m.sample_bytes <= 1 ? std::string("every allocation") : "1 per " + format_size(m.sample_bytes) + " (mean)")
+      << (m.mode == "rss-only"  ? std::string("off (no probes)")
+          : m.sample_bytes <= 1 ? std::string("every allocation")
+                                : "1 per " + format_size(m.sample_bytes) + " (mean)")
       << "\n";
   uint64_t live = 0, objs = 0;
   for (const auto& site : s.sites) {
@@ -132,6 +135,7 @@ std::string render_attach_report(const model::Snapshot& s, size_t top, size_t wi
         << d.stacks_lost << ", stacks truncated " << d.stacks_truncated << "\n";
   for (const auto& note : m.notes) out << "note: " << note << "\n";
   out << "\n";
+  if (!s.gap.categories.empty()) out << format_gap_table(s.gap, static_cast<int>(width)) << "\n";
   if (s.sites.empty()) {
     out << (m.mode == "rss-only" ? "no allocation sites (probes not attached)\n"
                                  : "no live sampled allocations in the window\n");
