@@ -103,7 +103,9 @@ TEST_P(GoHeapProfile, TopSiteMatchesTargetsOwnPprofAndPinnedArrayIsAttributed) {
 
   // Garbage does not rank: churn's objects are freed.
   const model::Site* churn = find_leaf(ranked, "main.churn");
-  if (churn) EXPECT_LT(churn->live_bytes, 1u << 20);
+  if (churn) {
+    EXPECT_LT(churn->live_bytes, 1u << 20);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Builds, GoHeapProfile, ::testing::Values("go_heapprof", "go_heapprof_stripped",
@@ -114,6 +116,7 @@ INSTANTIATE_TEST_SUITE_P(Builds, GoHeapProfile, ::testing::Values("go_heapprof",
 TEST(GoHeapProfileOff, SaysSoAndEnableProfilingTurnsItOn) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   gotest::GoProcess p(target("go_leaky"));
+  ASSERT_EQ(p.line(), "ready");
   ASSERT_EQ(p.command("resume"), "resumed");
   collect::RealProcSource proc;
   model::Meta meta;

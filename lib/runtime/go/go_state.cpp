@@ -84,6 +84,7 @@ struct GoReader::Impl {
   // runtime.mProfCycle (heap profile cycle); 0 = unknown (stripped: no symbol, and no
   // code reference is worth guessing for it: see heap_profile.h for the fallback).
   uint64_t mprof_cycle = 0;
+  uint64_t text_addr = 0, text_offset = 0;  // .text: link address and file offset
   ProcessMemory mem{0};
 };
 
@@ -115,6 +116,14 @@ Result<HeapProfile> GoReader::heap_profile() const {
   }
   return read_heap_profile(impl_->mem, impl_->globals.mbuckets, cycle);
 }
+
+std::optional<uint64_t> GoReader::entry_file_offset(const std::string& function) const {
+  auto f = impl_->pcln.lookup(function);
+  if (!f || !impl_->text_addr || f->entry < impl_->text_addr) return std::nullopt;
+  return f->entry - impl_->text_addr + impl_->text_offset;
+}
+
+Result<uint64_t> GoReader::read_u64(uint64_t addr) const { return impl_->mem.u64(addr); }
 
 std::vector<GoFrame> GoReader::frames(uint64_t pc) const {
   GoSymbolizer sym(impl_->pcln, impl_->bias, &impl_->mem, impl_->gofunc);
@@ -150,6 +159,10 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   impl->bias = img->pie() ? exe->start - img->base_vaddr() : 0;
 
   const ElfSection* text = img->section(".text");
+  if (text) {
+    impl->text_addr = text->addr;
+    impl->text_offset = text->offset;
+  }
   // PIE builds keep the table in a relocated section of another name.
   const char* pcname = img->section(".gopclntab") ? ".gopclntab" : ".data.rel.ro.gopclntab";
   auto pcbytes = img->section_bytes(pcname);

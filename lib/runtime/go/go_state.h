@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,11 @@ class GoReader {
   Result<HeapProfile> heap_profile() const;
   // The frames at runtime return address `pc`, inlined calls expanded, leaf first.
   std::vector<GoFrame> frames(uint64_t pc) const;
+  // File offset of a function's entry in exe(), for a uprobe; found through .gopclntab,
+  // so stripped binaries are probed too. nullopt when the function does not exist.
+  std::optional<uint64_t> entry_file_offset(const std::string& function) const;
+  // One word of the target's memory.
+  Result<uint64_t> read_u64(uint64_t addr) const;
 
   GoReader(GoReader&&) noexcept;
   GoReader& operator=(GoReader&&) noexcept;

@@ -14,6 +14,8 @@
 //   gc               runtime.GC() so the runtime publishes its profile; "gc"
 //   pprof PATH       runtime.GC(), then write runtime/pprof's heap profile to PATH; "pprof"
 //   grow N           add N entries to cache; answers "len L"
+//   iter N           range over cache N times (scanCache); answers "iterated"
+//   go               churn, then runtime.GC(); answers "done" (attach_helpers' round)
 //   quit             exit
 package main
 
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -66,6 +69,17 @@ func growCache(n int) {
 	}
 }
 
+//go:noinline
+func scanCache(n int) int {
+	total := 0
+	for i := 0; i < n; i++ {
+		for _, v := range cache {
+			total += len(v)
+		}
+	}
+	return total
+}
+
 func main() {
 	retainBuffers()
 	pinArray()
@@ -97,6 +111,20 @@ func main() {
 			n, _ := strconv.Atoi(f[1])
 			growCache(n)
 			fmt.Println("len", len(cache))
+		case "iter":
+			n, _ := strconv.Atoi(f[1])
+			scanCache(n)
+			fmt.Println("iterated")
+		case "go":
+			churn()
+			runtime.GC()
+			fmt.Println("done")
+		case "metrics":
+			// runtime/metrics is linked as in most services (its code is how memgap finds
+			// the runtime's globals in stripped binaries).
+			s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+			metrics.Read(s)
+			fmt.Println("metrics", s[0].Value.Uint64())
 		case "quit":
 			return
 		}

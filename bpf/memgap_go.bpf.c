@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* memgap's Go runtime probes (memgap_go.h), separate from the allocator probes.
+ *
+ * Go's register ABI (amd64, Go >= 1.17) passes the first arguments in RAX, RBX, RCX...:
+ * hashGrow(t *maptype, h *hmap) has h in RBX, mapiterinit(t, h, it) likewise. Only
+ * entry uprobes: a uretprobe on a function running on a goroutine stack crashes the
+ * target (the runtime finds the trampoline as a return pc). Both functions are rare next
+ * to mapassign (hashGrow: log2(n) times for n entries; mapiterinit: once per range). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memgap_go.h"
+
+/* Set by user space to stop recording before links are detached. */
+volatile __u32 frozen = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_MAPS);
+  __type(key, __u64); /* *hmap */
+  __type(value, struct memgap_go_map);
+} go_maps SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_ITER);
+  __type(key, struct memgap_go_iter_key);
+  __type(value, __u64);
+} go_iters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+  __uint(max_entries, MEMGAP_GO_MAX_STACKS);
+  __uint(key_size, sizeof(__u32));
+  __uint(value_size, 64 * sizeof(__u64));
+} go_stacks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MGGO_CNT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} go_counters SEC(".maps");
+
+static __always_inline void count(__u32 c) {
+  __u64* v = bpf_map_lookup_elem(&go_counters, &c);
+  if (v) *v += 1;
+}
+
+/* The caller at [rsp]: the kernel's frame-pointer walk at a function's entry misses it. */
+static __always_inline __u64 caller_of(struct pt_regs* ctx) {
+  __u64 caller = 0;
+  bpf_probe_read_user(&caller, sizeof caller, (void*)PT_REGS_SP(ctx));
+  return caller;
+}
+
+SEC("uprobe")
+int go_hashgrow_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_GROW_HITS);
+  __u64 h = ctx->bx;
+  if (!h) return 0;
+  struct {
+    __u64 count;
+    __u8 flags, b;
+  } hdr = {};
+  bpf_probe_read_user(&hdr, sizeof hdr, (void*)h);
+  struct memgap_go_map* m = bpf_map_lookup_elem(&go_maps, &h);
+  if (m) {
+    __sync_fetch_and_add(&m->growths, 1);
+    m->count_last = hdr.count;
+    m->b_last = hdr.b;
+    return 0;
+  }
+  struct memgap_go_map v = {};
+  v.caller = caller_of(ctx);
+  v.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (v.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  v.growths = 1;
+  v.count_first = hdr.count;
+  v.count_last = hdr.count;
+  v.b_last = hdr.b;
+  if (bpf_map_update_elem(&go_maps, &h, &v, BPF_NOEXIST) != 0) count(MGGO_CNT_TABLE_FULL);
+  return 0;
+}
+
+SEC("uprobe")
+int go_mapiterinit_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_ITER_HITS);
+  struct memgap_go_iter_key k = {};
+  k.caller = caller_of(ctx);
+  k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (k.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  __u64* n = bpf_map_lookup_elem(&go_iters, &k);
+  if (n) {
+    __sync_fetch_and_add(n, 1);
+    return 0;
+  }
+  __u64 one = 1;
+  if (bpf_map_update_elem(&go_iters, &k, &one, BPF_NOEXIST) != 0) {
+    n = bpf_map_lookup_elem(&go_iters, &k);
+    if (n) __sync_fetch_and_add(n, 1);
+    else count(MGGO_CNT_TABLE_FULL);
+  }
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
