@@ -12,6 +12,11 @@
 
 #include "memgap_go.h"
 
+/* --go-probe mallocgc: mean bytes between samples, and log2(1 + i/256) in 16.16 fixed
+ * point for the exponential intervals of Poisson byte sampling. */
+const volatile __u64 sample_bytes = 512 * 1024;
+const volatile __u32 log2_frac[MEMGAP_GO_LOG_TABLE];
+
 /* Set by user space to stop recording before links are detached. */
 volatile __u32 frozen = 0;
 
@@ -42,6 +47,20 @@ struct {
   __type(key, __u32);
   __type(value, __u64);
 } go_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_ALLOC_SITES);
+  __type(key, struct memgap_go_iter_key); /* caller + stack, as for iterations */
+  __type(value, struct memgap_go_alloc);
+} go_allocs SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __s64); /* bytes left before the next sample; 0: not started */
+} go_sampler SEC(".maps");
 
 static __always_inline void count(__u32 c) {
   __u64* v = bpf_map_lookup_elem(&go_counters, &c);
@@ -104,6 +123,56 @@ int go_mapiterinit_enter(struct pt_regs* ctx) {
     if (n) __sync_fetch_and_add(n, 1);
     else count(MGGO_CNT_TABLE_FULL);
   }
+  return 0;
+}
+
+/* -ln(U) * mean in integers: log2 by leading bit + table, times ln 2. */
+static __always_inline __s64 next_interval(void) {
+  __u32 u = bpf_get_prandom_u32() | 1;
+  __u32 msb = 0, x = u;
+  if (x >= (1u << 16)) { msb += 16; x >>= 16; }
+  if (x >= (1u << 8)) { msb += 8; x >>= 8; }
+  if (x >= (1u << 4)) { msb += 4; x >>= 4; }
+  if (x >= (1u << 2)) { msb += 2; x >>= 2; }
+  if (x >= (1u << 1)) { msb += 1; }
+  __u32 idx = ((u << (31 - msb)) >> 23) & 0xff;
+  __u64 neglog2 = ((__u64)(32 - msb) << 16) - log2_frac[idx];
+  __u64 negln = (neglog2 * 45426) >> 16;
+  return (__s64)(((sample_bytes * negln) >> 16) + 1);
+}
+
+/* mallocgc(size, typ, needzero): size in RAX (register ABI). Placed after the stack-bound
+ * check so the first probed instruction is a jump (emulated, not single-stepped). */
+SEC("uprobe")
+int go_mallocgc_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_MALLOC_HITS);
+  __u64 size = ctx->ax;
+  if (sample_bytes > 1) {
+    __u32 zero = 0;
+    __s64* left = bpf_map_lookup_elem(&go_sampler, &zero);
+    if (!left) return 0;
+    if (*left == 0) *left = next_interval();
+    *left -= (__s64)size;
+    if (*left > 0) return 0;
+    *left = next_interval();
+  }
+  struct memgap_go_iter_key k = {};
+  k.caller = caller_of(ctx);
+  k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (k.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  struct memgap_go_alloc* a = bpf_map_lookup_elem(&go_allocs, &k);
+  if (!a) {
+    struct memgap_go_alloc z = {};
+    bpf_map_update_elem(&go_allocs, &k, &z, BPF_NOEXIST);
+    a = bpf_map_lookup_elem(&go_allocs, &k);
+    if (!a) {
+      count(MGGO_CNT_TABLE_FULL);
+      return 0;
+    }
+  }
+  __sync_fetch_and_add(&a->samples, 1);
+  __sync_fetch_and_add(&a->bytes, size);
   return 0;
 }
 

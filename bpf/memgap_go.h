@@ -25,11 +25,22 @@ struct memgap_go_iter_key {
   __u32 pad;
 };
 
+#define MEMGAP_GO_MAX_ALLOC_SITES 16384 /* --go-probe mallocgc: distinct sampled stacks */
+#define MEMGAP_GO_LOG_TABLE 256
+
+/* --go-probe mallocgc: sampled allocations by stack (no frees: that would need a return
+ * probe, which Go code cannot take). */
+struct memgap_go_alloc {
+  __u64 samples;
+  __u64 bytes; /* Σ sizes of the sampled allocations */
+};
+
 enum memgap_go_counter {
   MGGO_CNT_GROW_HITS = 0,
   MGGO_CNT_ITER_HITS,
   MGGO_CNT_STACKS_LOST,
   MGGO_CNT_TABLE_FULL,
+  MGGO_CNT_MALLOC_HITS,
   MGGO_CNT_COUNT,
 };
 

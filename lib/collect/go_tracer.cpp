@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include "bpf/memgap_go.h"
@@ -26,13 +27,19 @@ Result<std::unique_ptr<GoTracer>> GoTracer::attach(const GoTracerConfig& config)
   t->skel_ = memgap_go_bpf::open();
   if (!t->skel_) return bpf_error("cannot open the Go BPF object", errno);
   if (!config.map_iter_init.file_offset) bpf_program__set_autoload(t->skel_->progs.go_mapiterinit_enter, false);
+  if (!config.mallocgc.file_offset) bpf_program__set_autoload(t->skel_->progs.go_mallocgc_enter, false);
+  if (!config.hash_grow.file_offset) bpf_program__set_autoload(t->skel_->progs.go_hashgrow_enter, false);
+  t->skel_->rodata->sample_bytes = config.sample_bytes;
+  for (int i = 0; i < MEMGAP_GO_LOG_TABLE; ++i)
+    t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
   if (int err = memgap_go_bpf::load(t->skel_); err) return bpf_error("cannot load the Go BPF programs", err);
   struct Want {
     bpf_program* prog;
     const GoProbePoint& at;
   };
   for (Want w : {Want{t->skel_->progs.go_hashgrow_enter, config.hash_grow},
-                 Want{t->skel_->progs.go_mapiterinit_enter, config.map_iter_init}}) {
+                 Want{t->skel_->progs.go_mapiterinit_enter, config.map_iter_init},
+                 Want{t->skel_->progs.go_mallocgc_enter, config.mallocgc}}) {
     if (!w.at.file_offset) continue;
     // Entry only (retprobe = false): see the header.
     bpf_link* link = bpf_program__attach_uprobe(w.prog, false, config.pid, config.exe.c_str(), w.at.file_offset);
@@ -93,13 +100,27 @@ std::vector<GoMapIteration> GoTracer::map_iterations() const {
   return out;
 }
 
+std::vector<GoSampledAllocs> GoTracer::sampled_allocs() const {
+  std::vector<GoSampledAllocs> out;
+  int fd = bpf_map__fd(skel_->maps.go_allocs);
+  memgap_go_iter_key key{}, next{};
+  memgap_go_iter_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    memgap_go_alloc a{};
+    if (bpf_map_lookup_elem(fd, &next, &a) == 0) out.push_back({stack(next.caller, next.stack_id), a.samples, a.bytes});
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 uint64_t GoTracer::hits() const {
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return 0;
   std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
   uint64_t total = 0;
   int fd = bpf_map__fd(skel_->maps.go_counters);
-  for (uint32_t k : {uint32_t(MGGO_CNT_GROW_HITS), uint32_t(MGGO_CNT_ITER_HITS)}) {
+  for (uint32_t k : {uint32_t(MGGO_CNT_GROW_HITS), uint32_t(MGGO_CNT_ITER_HITS), uint32_t(MGGO_CNT_MALLOC_HITS)}) {
     if (bpf_map_lookup_elem(fd, &k, per_cpu.data()) != 0) continue;
     for (auto v : per_cpu) total += v;
   }

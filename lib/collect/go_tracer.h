@@ -26,6 +26,10 @@ struct GoTracerConfig {
   std::string exe;
   GoProbePoint hash_grow;
   GoProbePoint map_iter_init;  // file_offset 0: iteration heat off
+  // --go-probe mallocgc: runtime.mallocgc (file_offset 0: off) and the mean bytes
+  // between samples (Poisson byte sampling in BPF; <= 1 records every allocation).
+  GoProbePoint mallocgc;
+  uint64_t sample_bytes = 512 * 1024;
 };
 
 // A stack as the probes saw it: [rsp] caller first, then the frame-pointer walk from the
@@ -38,6 +42,12 @@ struct GoMapGrowth {
   uint32_t growths = 0;
   uint64_t count_first = 0, count_last = 0;
   uint8_t log2_buckets = 0;
+};
+
+// Sampled allocations by stack (--go-probe mallocgc): count and Σ sizes of the samples.
+struct GoSampledAllocs {
+  GoStack stack;
+  uint64_t samples = 0, bytes = 0;
 };
 
 struct GoMapIteration {
@@ -57,7 +67,8 @@ class GoTracer {
   void detach();
   std::vector<GoMapGrowth> map_growths() const;
   std::vector<GoMapIteration> map_iterations() const;
-  uint64_t hits() const;  // probe hits (growth + iteration)
+  std::vector<GoSampledAllocs> sampled_allocs() const;
+  uint64_t hits() const;  // probe hits (growth + iteration + mallocgc)
 
  private:
   GoTracer() = default;

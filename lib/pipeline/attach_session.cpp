@@ -79,6 +79,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     GoProbeOptions go;
     go.enable_profiling = opt.go_enable_profiling;
     go.probe = opt.go_probe;
+    go.sample_bytes = opt.sample_bytes;
     auto started = GoProbeSession::start(opt.pid, proc, go, meta);
     if (started) go_sites = std::move(*started);
     else if (!opt.go_probe.empty()) return started.error();
@@ -106,6 +107,14 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     s.meta = meta;
     s.meta.duration_ms = ms_since(t0);
     if (probes) probes->fill_meta(s.meta);
+    if (go_sites) {
+      s.meta.probes_attached += go_sites->probes_attached();
+      s.meta.probe_hits += go_sites->probe_hits();
+    }
+    if (go_maps) {
+      s.meta.probes_attached += go_maps->attached();
+      s.meta.probe_hits += go_maps->hits();
+    }
     s.series = series.points();
     if (probes) s.sites = probes->sites(series);
     if (go_sites && alive) {
@@ -150,6 +159,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   uint64_t end_rss = alive ? current_rss(proc, opt.pid) : (series.points().empty() ? 0 : series.points().back().rss);
   if (probes) probes->stop(proc, opt.pid, alive);
   if (go_maps) go_maps->stop();
+  if (go_sites) go_sites->stop();
   if (!alive) {
     meta.target_exited = true;
     meta.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");

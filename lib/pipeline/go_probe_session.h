@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/go_tracer.h"
 #include "collect/proc_source.h"
 #include "model/snapshot.h"
 #include "runtime/go/go_state.h"
@@ -23,8 +24,11 @@ struct GoProbeOptions {
   // --go-enable-profiling: when the runtime's sampling is off (MemProfileRate 0), write
   // the default rate into the target. Off by default: it changes the target.
   bool enable_profiling = false;
-  // --go-probe: "" uses the runtime's sampling; "mallocgc" would sample in BPF.
+  // --go-probe: "" uses the runtime's sampling; "mallocgc" samples in BPF (Poisson
+  // byte sampling at `sample_bytes`), for when the runtime's is off and writing is not
+  // allowed. It sees allocations only: frees would need a return probe on Go code.
   std::string probe;
+  uint64_t sample_bytes = 512 * 1024;
 };
 
 class GoProbeSession {
@@ -41,13 +45,21 @@ class GoProbeSession {
   Result<std::vector<model::Site>> sites() const;
 
   int64_t rate() const { return rate_; }
+  size_t probes_attached() const { return tracer_ ? tracer_->attached() : 0; }
+  uint64_t probe_hits() const { return tracer_ ? tracer_->hits() : 0; }
+  void stop() {
+    if (tracer_) tracer_->freeze();
+  }
   const runtime::go::GoReader& reader() const { return reader_; }
 
  private:
   explicit GoProbeSession(runtime::go::GoReader reader) : reader_(std::move(reader)) {}
 
+  Result<std::vector<model::Site>> probed_sites() const;
+
   runtime::go::GoReader reader_;
   int64_t rate_ = 0;
+  std::unique_ptr<collect::GoTracer> tracer_;  // --go-probe mallocgc only
   // Cumulative alloc counts per stack at start(), to report what the window allocated.
   std::map<std::vector<uint64_t>, std::pair<uint64_t, uint64_t>> start_allocs_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../runtime/harness.h"
@@ -14,7 +15,7 @@ using memgap::test::Child;
 namespace {
 
 constexpr int kTimeout = 120000;
-constexpr long kOps = 4'000'000;
+constexpr long kOps = 1'000'000;
 
 double round_ns(Child& bench) {
   bench.send("go " + std::to_string(kOps));
@@ -24,12 +25,31 @@ double round_ns(Child& bench) {
   return std::stod(out.substr(out.rfind("ns_per_op ") + 10));
 }
 
-// Median of rounds, alternating nothing else: the VM's neighbours make rounds noisy.
-double measure(Child& bench, int rounds = 7) {
-  std::vector<double> v;
-  for (int i = 0; i < rounds; ++i) v.push_back(round_ns(bench));
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// One memgap configuration against the workload alone, interleaved: `pairs` times a
+// block of rounds alone then a block under memgap, so the neighbours' load (2 shared
+// cores) hits both sides alike. Returns {alone median, attached median}; attached < 0
+// when memgap could not attach.
+std::pair<double, double> compare(Child& bench, const std::vector<std::string>& extra, int pairs, std::string& err) {
+  std::vector<double> alone, attached;
+  for (int p = 0; p < pairs; ++p) {
+    for (int i = 0; i < 3; ++i) alone.push_back(round_ns(bench));
+    std::vector<std::string> argv{MEMGAP_BIN, "attach", std::to_string(bench.pid()), "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Child memgap(argv);
+    if (!memgap.wait_for("Attached", kTimeout, true)) {
+      err = memgap.err();
+      return {0, -1};
+    }
+    usleep(500000);  // let memgap's start-up reads finish: the window is what is measured
+    for (int i = 0; i < 3; ++i) attached.push_back(round_ns(bench));
+    kill(memgap.pid(), SIGINT);
+    memgap.wait_exit(kTimeout);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(alone), median(attached)};
 }
 
 }  // namespace
@@ -40,31 +60,22 @@ int main() {
     std::fprintf(stderr, "bench target did not start\n");
     return 1;
   }
-  round_ns(bench);  // warm up: heap grown, caches filled
-  struct Row {
-    std::string what;
-    double ns;
-  };
-  std::vector<Row> rows;
-  rows.push_back({"alone", measure(bench)});
-  for (std::vector<std::string> extra : {std::vector<std::string>{}, {"--go-probe", "mallocgc"}}) {
-    std::vector<std::string> argv{MEMGAP_BIN, "attach", std::to_string(bench.pid()), "--json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+  for (int i = 0; i < 3; ++i) round_ns(bench);  // warm up: heap grown, caches filled
+  std::printf("%-40s %10s %10s %10s\n", "configuration", "alone", "attached", "slowdown");
+  // --no-probes is the control: the same memgap process and loop without any Go probe or
+  // profile read, so what it shows is the machine's noise plus memgap's own CPU use.
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--no-probes"}, {}, {"--go-maps"}, {"--go-probe", "mallocgc"}}) {
     std::string name = "memgap attach";
     for (const auto& e : extra) name += " " + e;
-    Child memgap(argv);
-    if (!memgap.wait_for("Attached", kTimeout, true)) {
-      std::fprintf(stderr, "%s did not attach: %s\n", name.c_str(), memgap.err().c_str());
+    std::string err;
+    auto [alone, attached] = compare(bench, extra, 5, err);
+    if (attached < 0) {
+      std::printf("%-40s did not attach: %s", name.c_str(), err.c_str());
       continue;
     }
-    rows.push_back({name, measure(bench)});
-    kill(memgap.pid(), SIGINT);
-    memgap.wait_exit(kTimeout);
+    std::printf("%-40s %10.2f %10.2f %9.2f%%\n", name.c_str(), alone, attached, 100.0 * (attached - alone) / alone);
   }
-  rows.push_back({"alone (again)", measure(bench)});
-  double base = (rows.front().ns + rows.back().ns) / 2;
-  std::printf("%-40s %12s %10s\n", "configuration", "ns/alloc", "slowdown");
-  for (const auto& r : rows)
-    std::printf("%-40s %12.2f %9.2f%%\n", r.what.c_str(), r.ns, 100.0 * (r.ns - base) / base);
+  std::printf("(ns per allocation, medians of 15 rounds of %ld allocations each side)\n", kOps);
   return 0;
 }

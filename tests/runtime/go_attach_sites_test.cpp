@@ -113,3 +113,25 @@ TEST(GoAttachMaps, GrowingMapLeadsWithItsTrueLengthAndIterationHeat) {
 
 }  // namespace
 }  // namespace memgap::test
+
+namespace memgap::test {
+namespace {
+
+// --go-probe mallocgc samples in BPF (size in RAX): allocations in the window by site,
+// extrapolated; churn allocates 20000 × 256 B per round.
+TEST(GoAttachMallocgc, SampledAllocationsBySite) {
+  Child target({target_path("go_heapprof_stripped")});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  auto run = attach_during(target, {"--go-probe", "mallocgc", "--sample-bytes", "64KiB"}, 4);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_TRUE(run.have_snapshot) << run.err;
+  EXPECT_EQ(run.snapshot.meta.mode, "go");
+  EXPECT_GE(run.snapshot.meta.probe_hits, 80000u);  // every mallocgc call is a hit
+  const model::Site* churn = find_site(run.snapshot, "main.churn");
+  ASSERT_NE(churn, nullptr);
+  double want = 4.0 * 20000 * 256;
+  EXPECT_NEAR(double(churn->alloc_bytes), want, want * 0.5);
+}
+
+}  // namespace
+}  // namespace memgap::test
