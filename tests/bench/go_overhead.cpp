@@ -3,6 +3,7 @@
 // read from memory). Prints the slowdown; asserts nothing. `--go-probe mallocgc` is
 // measured too when memgap accepts it. Run as root: build/tests/bench/memgap_go_overhead_bench
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -31,10 +32,14 @@ double round_ns(Child& bench) {
 // block of rounds alone then a block under memgap, so the neighbours' load (2 shared
 // cores) hits both sides alike. Returns {alone median, attached median}; attached < 0
 // when memgap could not attach.
-std::pair<double, double> compare(Child& bench, const std::vector<std::string>& extra, int pairs, std::string& err) {
+std::pair<double, double> compare(Child& bench, const std::vector<std::string>& extra, int pairs, std::string& err,
+                                  uint64_t& hits) {
   std::vector<double> alone, attached;
   for (int p = 0; p < pairs; ++p) {
-    for (int i = 0; i < 3; ++i) alone.push_back(round_ns(bench));
+    // Alone before attached in even pairs, after it in odd ones: a drift in the
+    // neighbours' load over the run then biases neither side.
+    if (p % 2 == 0)
+      for (int i = 0; i < 3; ++i) alone.push_back(round_ns(bench));
     std::vector<std::string> argv{MEMGAP_BIN, "attach", std::to_string(bench.pid()), "--json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     Child memgap(argv);
@@ -46,6 +51,12 @@ std::pair<double, double> compare(Child& bench, const std::vector<std::string>& 
     for (int i = 0; i < 3; ++i) attached.push_back(round_ns(bench));
     kill(memgap.pid(), SIGINT);
     memgap.wait_exit(kTimeout);
+    if (p % 2 == 1)
+      for (int i = 0; i < 3; ++i) alone.push_back(round_ns(bench));
+    // Probe hits in the window, from the snapshot's meta.
+    const std::string& out = memgap.out();
+    size_t at = out.find("\"probe_hits\":");
+    if (at != std::string::npos) hits += std::stoull(out.substr(at + 13));
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -62,8 +73,10 @@ int main() {
     std::fprintf(stderr, "bench target did not start\n");
     return 1;
   }
+  bench.send("profile");  // the runtime's sampling is on, as in a service with pprof
+  if (!bench.wait_for("profiled", kTimeout)) return 1;
   for (int i = 0; i < 3; ++i) round_ns(bench);  // warm up: heap grown, caches filled
-  std::printf("%-40s %10s %10s %10s\n", "configuration", "alone", "attached", "slowdown");
+  std::printf("%-36s %9s %9s %9s %11s\n", "configuration", "alone", "attached", "slowdown", "probe hits");
   // --no-probes is the control: the same memgap process and loop without any Go probe or
   // profile read, so what it shows is the machine's noise plus memgap's own CPU use.
   for (std::vector<std::string> extra :
@@ -71,14 +84,16 @@ int main() {
     std::string name = "memgap attach";
     for (const auto& e : extra) name += " " + e;
     std::string err;
-    auto [alone, attached] = compare(bench, extra, 5, err);
+    uint64_t hits = 0;
+    auto [alone, attached] = compare(bench, extra, 6, err, hits);
     if (attached < 0) {
       std::printf("%-40s did not attach: %s", name.c_str(), err.c_str());
       continue;
     }
-    std::printf("%-40s %10.2f %10.2f %9.2f%%\n", name.c_str(), alone, attached, 100.0 * (attached - alone) / alone);
+    std::printf("%-36s %9.2f %9.2f %8.2f%% %11llu\n", name.c_str(), alone, attached, 100.0 * (attached - alone) / alone,
+                static_cast<unsigned long long>(hits));
   }
-  std::printf("(CPU ns per allocation, target's user+system time; medians of 15 rounds of %ld allocations each side)\n",
+  std::printf("(CPU ns per allocation, target's user+system time; medians of 18 rounds of %ld allocations each side)\n",
               kOps);
   return 0;
 }
