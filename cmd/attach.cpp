@@ -40,6 +40,9 @@ struct AttachArgs {
   std::string sample_bytes = "512KiB";
   size_t top = 10;
   bool no_probes = false;
+  bool go_enable_profiling = false;
+  std::string go_probe;
+  bool go_maps = false;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
 };
@@ -86,6 +89,11 @@ Action add_attach_command(CLI::App& app) {
       ->check(kSizeValidator);
   sub->add_option("--top", args->top, "Sites to show")->check(CLI::PositiveNumber);
   sub->add_flag("--no-probes", args->no_probes, "procfs and runtime state only: attach no probe");
+  sub->add_flag("--go-enable-profiling", args->go_enable_profiling,
+                "Go: when the runtime's allocation sampling is off, turn it on (writes MemProfileRate into the target)");
+  sub->add_option("--go-probe", args->go_probe, "Go: sample allocations with a BPF probe instead of the runtime")
+      ->check(CLI::IsMember({"mallocgc"}));
+  sub->add_flag("--go-maps", args->go_maps, "Go: add map-iteration heat (stacks of range loops over maps)");
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp (frame pointers), dwarf (CFI over a copied stack), auto")
       ->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
@@ -112,6 +120,9 @@ Action add_attach_command(CLI::App& app) {
     opt.sample_bytes = *parse_size(a.sample_bytes);
     if (opt.sample_bytes == 0) opt.sample_bytes = 1;
     opt.no_probes = a.no_probes;
+    opt.go_enable_profiling = a.go_enable_profiling;
+    opt.go_probe = a.go_probe;
+    opt.go_maps = a.go_maps;
     opt.unwind = a.unwind;
     uint64_t copy = *parse_size(a.stack_copy);
     if (copy < 256 || copy > 16384) {

@@ -101,11 +101,27 @@ struct GoroutineGroup {
   std::vector<Frame> stack;
 };
 
+// A Go map that grew during the window (runtime.hashGrow) and did not shrink since.
+struct GoMap {
+  std::vector<Frame> frames;  // the site that grows it, leaf first (runtime frames hidden)
+  uint64_t length = 0;        // len() at the end of the window, read from the map header
+  uint64_t growths = 0;       // hashGrow calls seen in the window
+  uint64_t length_at_first_growth = 0;
+};
+
+// Map iteration heat (--go-maps): range loops over maps by the site that runs them.
+struct GoMapIteration {
+  std::vector<Frame> frames;  // leaf first
+  uint64_t calls = 0;         // runtime.mapiterinit calls in the window
+};
+
 struct GoInfo {
   std::string version;
   uint64_t goroutines = 0;
   std::map<std::string, double> runtime;  // runtime/metrics names → values
   std::vector<GoroutineGroup> goroutine_groups;
+  std::vector<GoMap> maps;                  // largest first; empty unless probed
+  std::vector<GoMapIteration> map_iterations;  // most calls first
 };
 
 // An ELF file that frames name, with its build id: matches debug files and pprof

@@ -242,6 +242,29 @@ GoInfo read_go(const json& j, const std::string& p) {
       g.goroutine_groups.push_back(std::move(grp));
     }
   }
+  if (const json* m = optional_member(j, "maps", p)) {
+    const json& a = get_array(*m, p + ".maps");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = p + ".maps[" + std::to_string(i) + "]";
+      GoMap gm;
+      gm.frames = read_frames(member(a[i], "frames", q), q + ".frames");
+      gm.length = get_u64(member(a[i], "length", q), q + ".length", UINT64_MAX);
+      gm.growths = get_u64(member(a[i], "growths", q), q + ".growths", UINT64_MAX);
+      if (const json* v = optional_member(a[i], "length_at_first_growth", q))
+        gm.length_at_first_growth = get_u64(*v, q + ".length_at_first_growth", UINT64_MAX);
+      g.maps.push_back(std::move(gm));
+    }
+  }
+  if (const json* m = optional_member(j, "map_iterations", p)) {
+    const json& a = get_array(*m, p + ".map_iterations");
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string q = p + ".map_iterations[" + std::to_string(i) + "]";
+      GoMapIteration it;
+      it.frames = read_frames(member(a[i], "frames", q), q + ".frames");
+      it.calls = get_u64(member(a[i], "calls", q), q + ".calls", UINT64_MAX);
+      g.map_iterations.push_back(std::move(it));
+    }
+  }
   return g;
 }
 
@@ -395,6 +418,22 @@ std::string to_json(const Snapshot& s, int indent) {
                    {"goroutines", s.go->goroutines},
                    {"runtime", runtime},
                    {"goroutine_groups", groups}};
+    // Written only when probed, so snapshots of other modes stay as they were.
+    if (!s.go->maps.empty()) {
+      json maps = json::array();
+      for (const auto& m : s.go->maps)
+        maps.push_back(json{{"frames", frames_json(m.frames)},
+                            {"length", m.length},
+                            {"growths", m.growths},
+                            {"length_at_first_growth", m.length_at_first_growth}});
+      j["go"]["maps"] = maps;
+    }
+    if (!s.go->map_iterations.empty()) {
+      json its = json::array();
+      for (const auto& m : s.go->map_iterations)
+        its.push_back(json{{"frames", frames_json(m.frames)}, {"calls", m.calls}});
+      j["go"]["map_iterations"] = its;
+    }
   }
   if (!s.modules.empty()) {
     json mods = json::array();

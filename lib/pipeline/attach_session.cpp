@@ -11,6 +11,8 @@
 #include "collect/target.h"
 #include "pipeline/memory_explainer.h"
 #include "collect/smaps.h"
+#include "pipeline/go_map_session.h"
+#include "pipeline/go_probe_session.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
@@ -66,6 +68,26 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   }
   meta.mode = no_probes ? "rss-only" : "alloc";
   meta.sample_bytes = no_probes ? 0 : opt.sample_bytes;
+  const uint64_t probe_sample_bytes = probes ? opt.sample_bytes : 0;
+  // Go allocation sites come from the runtime's own sampling (no probe); libc probes, if
+  // any, stay on for cgo memory. Failing to read the profile is a note, not an error.
+  std::unique_ptr<GoProbeSession> go_sites;
+  if (explainer.is_go() && !opt.no_probes) {
+    GoProbeOptions go;
+    go.enable_profiling = opt.go_enable_profiling;
+    go.probe = opt.go_probe;
+    go.sample_bytes = opt.sample_bytes;
+    auto started = GoProbeSession::start(opt.pid, proc, go, meta);
+    if (started) go_sites = std::move(*started);
+    else if (!opt.go_probe.empty()) return started.error();
+    else meta.notes.push_back("no Go allocation sites: " + started.error().message);
+  }
+  std::unique_ptr<GoMapSession> go_maps;
+  if (go_sites) {
+    auto started = GoMapSession::start(go_sites->reader(), opt.pid, GoMapOptions{opt.go_maps});
+    if (started) go_maps = std::move(*started);
+    else meta.notes.push_back("no Go map probes: " + started.error().message);
+  }
   explainer.window_started();
 
   const auto t0 = Clock::now();
@@ -82,12 +104,25 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     s.meta = meta;
     s.meta.duration_ms = ms_since(t0);
     if (probes) probes->fill_meta(s.meta);
+    if (go_sites) {
+      s.meta.probes_attached += go_sites->probes_attached();
+      s.meta.probe_hits += go_sites->probe_hits();
+    }
+    if (go_maps) {
+      s.meta.probes_attached += go_maps->attached();
+      s.meta.probe_hits += go_maps->hits();
+    }
     s.series = series.points();
     if (probes) {
       s.sites = probes->sites(series);
       s.modules = probes->modules(s.sites);  // build ids, for pprof and matching builds
     }
-    if (alive) explainer.explain(s, sampler, s.meta.sample_bytes);
+    if (go_sites && alive) {
+      if (auto g = go_sites->sites()) s.sites.insert(s.sites.end(), g->begin(), g->end());
+      else s.meta.notes.push_back("Go heap profile not read: " + g.error().message);
+    }
+    if (alive) explainer.explain(s, sampler, probe_sample_bytes);
+    if (go_maps && alive && s.go) go_maps->fill(*s.go);
     if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
     finish_snapshot(s);
     if (!alive && s.gap.categories.empty())
@@ -123,6 +158,8 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   // and does not make the report partial.
   uint64_t end_rss = alive ? collect::current_rss(proc, opt.pid) : (series.points().empty() ? 0 : series.points().back().rss);
   if (probes) probes->stop(proc, opt.pid, alive);
+  if (go_maps) go_maps->stop();
+  if (go_sites) go_sites->stop();
   if (!alive) {
     meta.target_exited = true;
     meta.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");

@@ -21,6 +21,9 @@ struct AttachOptions {
   std::string unwind = "auto";   // fp, dwarf, auto (dwarf for C/C++ targets)
   uint32_t stack_copy_bytes = 16384;  // user stack copied per sample for dwarf unwinding
   bool no_probes = false;
+  bool go_enable_profiling = false;  // Go: write MemProfileRate when the runtime's sampling is off
+  std::string go_probe;              // Go: "" (runtime sampling) or "mallocgc"
+  bool go_maps = false;              // Go: map-iteration heat (mapiterinit callers)
   std::string command = "attach";
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler
   // Called once probes are live (or at once with --no-probes): print "Attached to ...".

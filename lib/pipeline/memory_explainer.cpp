@@ -1,5 +1,6 @@
 #include "pipeline/memory_explainer.h"
 
+#include "pipeline/cgo_heap.h"
 #include "pipeline/gap.h"
 #include "pipeline/go_section.h"
 #include "util/units.h"
@@ -40,6 +41,8 @@ void MemoryExplainer::explain(model::Snapshot& s, const collect::Sampler* sample
     return;
   }
   merge_go_section(s.gap, *sec);
+  // Probes on libc in a Go process see cgo's C allocations: name them so.
+  if (sampler) name_cgo_heap(s.gap);
   s.go = sec->info;
   if (go_at_start_)
     for (const auto& g : growing_goroutine_groups(*go_at_start_, sec->info)) s.meta.notes.push_back(g.note);

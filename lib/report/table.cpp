@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "report/gap_table.h"
+#include "report/go_maps_table.h"
 #include "util/units.h"
 
 namespace memgap::report {
@@ -142,6 +143,7 @@ std::string render_attach_report(const model::Snapshot& s, size_t top, size_t wi
   } else {
     out << render_sites_table(build_sites_table(s, top), width);
   }
+  out << render_go_maps(s, top, width);
   return out.str();
 }
 

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <set>
 
+#include "symbolize/cu_lines.h"
+
 namespace memgap::symbolize {
 namespace {
 
@@ -189,6 +191,8 @@ model::Frame Symbolizer::resolve(uint64_t address, bool return_address) {
         const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
         if (file) f.file = file;
         f.line = lineno;
+      } else {
+        line_by_cu_walk(mod, lookup, f);  // Go: no .debug_aranges
       }
     }
   }

@@ -53,7 +53,8 @@ TEST(AttachGap, GoTargetGetsTheRuntimeSectionAndGoCategoriesWithoutProbes) {
   auto snap = model::from_json(memgap.out());
   ASSERT_TRUE(snap.ok()) << snap.error().message;
   const auto& s = *snap;
-  EXPECT_EQ(s.meta.mode, "rss-only");  // pure Go: no malloc to probe
+  // Pure Go: no malloc to probe; allocation sites come from the runtime (mode "go").
+  EXPECT_EQ(s.meta.mode, "go");
   ASSERT_TRUE(s.go.has_value());
   EXPECT_EQ(s.go->version.rfind("go1.19", 0), 0u) << s.go->version;
   bool waiters = false;

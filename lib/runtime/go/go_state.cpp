@@ -81,6 +81,10 @@ struct GoReader::Impl {
   GoGlobals globals;  // runtime addresses (bias applied)
   uint64_t bias = 0;
   uint64_t gofunc = 0;  // runtime address of moduledata.gofunc (inline trees); 0 = unknown
+  // runtime.mProfCycle (heap profile cycle); 0 = unknown (stripped: no symbol, and no
+  // code reference is worth guessing for it: see heap_profile.h for the fallback).
+  uint64_t mprof_cycle = 0;
+  uint64_t text_addr = 0, text_offset = 0;  // .text: link address and file offset
   ProcessMemory mem{0};
 };
 
@@ -89,6 +93,42 @@ GoReader::GoReader(GoReader&&) noexcept = default;
 GoReader& GoReader::operator=(GoReader&&) noexcept = default;
 GoReader::~GoReader() = default;
 const GoVersion& GoReader::version() const { return impl_->version; }
+const std::string& GoReader::exe() const { return impl_->exe; }
+
+Result<int64_t> GoReader::mem_profile_rate() const {
+  if (!impl_->globals.mem_profile_rate) return make_error("runtime.MemProfileRate was not located");
+  auto v = impl_->mem.u64(impl_->globals.mem_profile_rate);
+  if (!v) return v.error();
+  return static_cast<int64_t>(*v);
+}
+
+Status GoReader::set_mem_profile_rate(int64_t rate) const {
+  if (!impl_->globals.mem_profile_rate) return make_error("runtime.MemProfileRate was not located");
+  return write_mem_profile_rate(impl_->pid, impl_->globals.mem_profile_rate, rate);
+}
+
+Result<HeapProfile> GoReader::heap_profile() const {
+  if (!impl_->globals.mbuckets) return make_error("runtime.mbuckets was not located");
+  std::optional<uint32_t> cycle;
+  if (impl_->mprof_cycle) {
+    // mProfCycleHolder.value: the cycle number from bit 1, the flushed flag in bit 0.
+    if (auto v = impl_->mem.u32(impl_->mprof_cycle)) cycle = *v >> 1;
+  }
+  return read_heap_profile(impl_->mem, impl_->globals.mbuckets, cycle);
+}
+
+std::optional<uint64_t> GoReader::entry_file_offset(const std::string& function) const {
+  auto f = impl_->pcln.lookup(function);
+  if (!f || !impl_->text_addr || f->entry < impl_->text_addr) return std::nullopt;
+  return f->entry - impl_->text_addr + impl_->text_offset;
+}
+
+Result<uint64_t> GoReader::read_u64(uint64_t addr) const { return impl_->mem.u64(addr); }
+
+std::vector<GoFrame> GoReader::frames(uint64_t pc) const {
+  GoSymbolizer sym(impl_->pcln, impl_->bias, &impl_->mem, impl_->gofunc);
+  return sym.frames(pc);
+}
 
 bool is_go_process(int pid, const collect::ProcSource& proc) {
   auto exe = find_exe(pid, proc);
@@ -119,6 +159,10 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   impl->bias = img->pie() ? exe->start - img->base_vaddr() : 0;
 
   const ElfSection* text = img->section(".text");
+  if (text) {
+    impl->text_addr = text->addr;
+    impl->text_offset = text->offset;
+  }
   // PIE builds keep the table in a relocated section of another name.
   const char* pcname = img->section(".gopclntab") ? ".gopclntab" : ".data.rel.ro.gopclntab";
   auto pcbytes = img->section_bytes(pcname);
@@ -139,6 +183,7 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   impl->globals = globals->rebased(impl->bias);
   if (auto s = validate_globals(impl->mem, impl->globals, impl->layout); !s) return s.error();
   impl->gofunc = find_gofunc(impl->mem, *img, pcname, impl->bias);
+  if (auto c = img->symbol("runtime.mProfCycle")) impl->mprof_cycle = *c + impl->bias;
   return GoReader(std::move(impl));
 }
 

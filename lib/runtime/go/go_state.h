@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "collect/proc_source.h"
 #include "runtime/go/buildinfo.h"
 #include "runtime/go/goroutines.h"
+#include "runtime/go/heap_profile.h"
 #include "runtime/go/memstats.h"
 #include "util/result.h"
 
@@ -44,6 +46,23 @@ class GoReader {
   Result<GoState> read() const;
 
   const GoVersion& version() const;
+  const std::string& exe() const;
+
+  // Allocation profiling through the runtime's own sampling (heap_profile.h).
+  // runtime.MemProfileRate now: 0 when the binary never references runtime.MemProfile
+  // (the runtime sets disableMemoryProfiling and turns sampling off at start-up).
+  Result<int64_t> mem_profile_rate() const;
+  // Writes runtime.MemProfileRate into the target (opt-in: --go-enable-profiling).
+  Status set_mem_profile_rate(int64_t rate) const;
+  // What runtime.MemProfile would return now, without the target's help.
+  Result<HeapProfile> heap_profile() const;
+  // The frames at runtime return address `pc`, inlined calls expanded, leaf first.
+  std::vector<GoFrame> frames(uint64_t pc) const;
+  // File offset of a function's entry in exe(), for a uprobe; found through .gopclntab,
+  // so stripped binaries are probed too. nullopt when the function does not exist.
+  std::optional<uint64_t> entry_file_offset(const std::string& function) const;
+  // One word of the target's memory.
+  Result<uint64_t> read_u64(uint64_t addr) const;
 
   GoReader(GoReader&&) noexcept;
   GoReader& operator=(GoReader&&) noexcept;

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* memgap's Go runtime probes (memgap_go.h), separate from the allocator probes.
+ *
+ * Go's register ABI (amd64, Go >= 1.17) passes the first arguments in RAX, RBX, RCX...:
+ * hashGrow(t *maptype, h *hmap) has h in RBX, mapiterinit(t, h, it) likewise. Only
+ * entry uprobes: a uretprobe on a function running on a goroutine stack crashes the
+ * target (the runtime finds the trampoline as a return pc). Both functions are rare next
+ * to mapassign (hashGrow: log2(n) times for n entries; mapiterinit: once per range). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memgap_go.h"
+
+/* --go-probe mallocgc: mean bytes between samples, and log2(1 + i/256) in 16.16 fixed
+ * point for the exponential intervals of Poisson byte sampling. */
+const volatile __u64 sample_bytes = 512 * 1024;
+const volatile __u32 log2_frac[MEMGAP_GO_LOG_TABLE];
+
+/* Set by user space to stop recording before links are detached. */
+volatile __u32 frozen = 0;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_MAPS);
+  __type(key, __u64); /* *hmap */
+  __type(value, struct memgap_go_map);
+} go_maps SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_ITER);
+  __type(key, struct memgap_go_iter_key);
+  __type(value, __u64);
+} go_iters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+  __uint(max_entries, MEMGAP_GO_MAX_STACKS);
+  __uint(key_size, sizeof(__u32));
+  __uint(value_size, 64 * sizeof(__u64));
+} go_stacks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MGGO_CNT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} go_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MEMGAP_GO_MAX_ALLOC_SITES);
+  __type(key, struct memgap_go_iter_key); /* caller + stack, as for iterations */
+  __type(value, struct memgap_go_alloc);
+} go_allocs SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __s64); /* bytes left before the next sample; 0: not started */
+} go_sampler SEC(".maps");
+
+static __always_inline void count(__u32 c) {
+  __u64* v = bpf_map_lookup_elem(&go_counters, &c);
+  if (v) *v += 1;
+}
+
+/* The caller at [rsp]: the kernel's frame-pointer walk at a function's entry misses it. */
+static __always_inline __u64 caller_of(struct pt_regs* ctx) {
+  __u64 caller = 0;
+  bpf_probe_read_user(&caller, sizeof caller, (void*)PT_REGS_SP(ctx));
+  return caller;
+}
+
+SEC("uprobe")
+int go_hashgrow_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_GROW_HITS);
+  __u64 h = ctx->bx;
+  if (!h) return 0;
+  struct {
+    __u64 count;
+    __u8 flags, b;
+  } hdr = {};
+  bpf_probe_read_user(&hdr, sizeof hdr, (void*)h);
+  struct memgap_go_map* m = bpf_map_lookup_elem(&go_maps, &h);
+  if (m) {
+    __sync_fetch_and_add(&m->growths, 1);
+    m->count_last = hdr.count;
+    m->b_last = hdr.b;
+    return 0;
+  }
+  struct memgap_go_map v = {};
+  v.caller = caller_of(ctx);
+  v.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (v.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  v.growths = 1;
+  v.count_first = hdr.count;
+  v.count_last = hdr.count;
+  v.b_last = hdr.b;
+  if (bpf_map_update_elem(&go_maps, &h, &v, BPF_NOEXIST) != 0) count(MGGO_CNT_TABLE_FULL);
+  return 0;
+}
+
+SEC("uprobe")
+int go_mapiterinit_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_ITER_HITS);
+  struct memgap_go_iter_key k = {};
+  k.caller = caller_of(ctx);
+  k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (k.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  __u64* n = bpf_map_lookup_elem(&go_iters, &k);
+  if (n) {
+    __sync_fetch_and_add(n, 1);
+    return 0;
+  }
+  __u64 one = 1;
+  if (bpf_map_update_elem(&go_iters, &k, &one, BPF_NOEXIST) != 0) {
+    n = bpf_map_lookup_elem(&go_iters, &k);
+    if (n) __sync_fetch_and_add(n, 1);
+    else count(MGGO_CNT_TABLE_FULL);
+  }
+  return 0;
+}
+
+/* -ln(U) * mean in integers: log2 by leading bit + table, times ln 2. */
+static __always_inline __s64 next_interval(void) {
+  __u32 u = bpf_get_prandom_u32() | 1;
+  __u32 msb = 0, x = u;
+  if (x >= (1u << 16)) { msb += 16; x >>= 16; }
+  if (x >= (1u << 8)) { msb += 8; x >>= 8; }
+  if (x >= (1u << 4)) { msb += 4; x >>= 4; }
+  if (x >= (1u << 2)) { msb += 2; x >>= 2; }
+  if (x >= (1u << 1)) { msb += 1; }
+  __u32 idx = ((u << (31 - msb)) >> 23) & 0xff;
+  __u64 neglog2 = ((__u64)(32 - msb) << 16) - log2_frac[idx];
+  __u64 negln = (neglog2 * 45426) >> 16;
+  return (__s64)(((sample_bytes * negln) >> 16) + 1);
+}
+
+/* mallocgc(size, typ, needzero): size in RAX (register ABI). Placed after the stack-bound
+ * check so the first probed instruction is a jump (emulated, not single-stepped). */
+SEC("uprobe")
+int go_mallocgc_enter(struct pt_regs* ctx) {
+  if (frozen) return 0;
+  count(MGGO_CNT_MALLOC_HITS);
+  __u64 size = ctx->ax;
+  if (sample_bytes > 1) {
+    __u32 zero = 0;
+    __s64* left = bpf_map_lookup_elem(&go_sampler, &zero);
+    if (!left) return 0;
+    if (*left == 0) *left = next_interval();
+    *left -= (__s64)size;
+    if (*left > 0) return 0;
+    *left = next_interval();
+  }
+  struct memgap_go_iter_key k = {};
+  k.caller = caller_of(ctx);
+  k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
+  if (k.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
+  struct memgap_go_alloc* a = bpf_map_lookup_elem(&go_allocs, &k);
+  if (!a) {
+    struct memgap_go_alloc z = {};
+    bpf_map_update_elem(&go_allocs, &k, &z, BPF_NOEXIST);
+    a = bpf_map_lookup_elem(&go_allocs, &k);
+    if (!a) {
+      count(MGGO_CNT_TABLE_FULL);
+      return 0;
+    }
+  }
+  __sync_fetch_and_add(&a->samples, 1);
+  __sync_fetch_and_add(&a->bytes, size);
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,47 @@
+/* Layouts shared by memgap_go.bpf.c (Go runtime probes) and user space (go_tracer).
+ * Plain C, no kernel types. */
+#ifndef MEMGAP_GO_BPF_SHARED_H
+#define MEMGAP_GO_BPF_SHARED_H
+
+#define MEMGAP_GO_MAX_MAPS 16384    /* distinct maps whose growth is tracked */
+#define MEMGAP_GO_MAX_ITER 4096     /* distinct map-iteration stacks */
+#define MEMGAP_GO_MAX_STACKS 8192   /* stack-trace map entries */
+
+/* Per map (keyed by its *hmap): who grew it, how often, and its length when it did. */
+struct memgap_go_map {
+  __u64 caller;       /* [rsp] at hashGrow: the mapassign* that grew it */
+  __s32 stack_id;     /* user stack (frame pointers) from hashGrow; <0: lost */
+  __u32 growths;      /* hashGrow calls seen */
+  __u64 count_first;  /* hmap.count at the first growth seen */
+  __u64 count_last;   /* hmap.count at the latest growth */
+  __u8 b_last;        /* hmap.B (log2 buckets) at the latest growth, before doubling */
+  __u8 pad[7];
+};
+
+/* Map-iteration heat: mapiterinit callers by stack. */
+struct memgap_go_iter_key {
+  __u64 caller;
+  __s32 stack_id;
+  __u32 pad;
+};
+
+#define MEMGAP_GO_MAX_ALLOC_SITES 16384 /* --go-probe mallocgc: distinct sampled stacks */
+#define MEMGAP_GO_LOG_TABLE 256
+
+/* --go-probe mallocgc: sampled allocations by stack (no frees: that would need a return
+ * probe, which Go code cannot take). */
+struct memgap_go_alloc {
+  __u64 samples;
+  __u64 bytes; /* Σ sizes of the sampled allocations */
+};
+
+enum memgap_go_counter {
+  MGGO_CNT_GROW_HITS = 0,
+  MGGO_CNT_ITER_HITS,
+  MGGO_CNT_STACKS_LOST,
+  MGGO_CNT_TABLE_FULL,
+  MGGO_CNT_MALLOC_HITS,
+  MGGO_CNT_COUNT,
+};
+
+#endif

@@ -1,0 +1,128 @@
+#include "runtime/go/heap_profile.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace memgap::runtime::go {
+
+namespace {
+// go1.19 runtime.bucket: next, allnext, typ, hash, size, nstk (six words), then
+// stk[nstk] and, for memProfile buckets, a memRecord: active + future[3], each a
+// memRecordCycle of four words {allocs, frees, alloc_bytes, free_bytes}.
+constexpr uint64_t kBucketHeader = 48, kAllnext = 8, kTyp = 16, kNstk = 40;
+constexpr uint64_t kMemProfile = 1;  // bucketType memProfile
+constexpr uint64_t kMaxStack = 32;   // runtime maxStack
+constexpr uint64_t kCycleWords = 4, kCycles = 4;  // active + 3 future
+constexpr uint64_t kRecordBytes = kCycleWords * kCycles * 8;
+// A bound on the walk: a list read while the runtime links in a new bucket, or a stale
+// pointer, must not loop forever. Real programs have thousands of buckets, not millions.
+constexpr uint64_t kMaxBuckets = 1u << 20;
+
+struct Cycle {
+  uint64_t allocs = 0, frees = 0, alloc_bytes = 0, free_bytes = 0;
+  void add(const Cycle& o) {
+    allocs += o.allocs;
+    frees += o.frees;
+    alloc_bytes += o.alloc_bytes;
+    free_bytes += o.free_bytes;
+  }
+  bool empty() const { return allocs == 0 && frees == 0; }
+};
+
+Cycle cycle_at(const std::vector<uint8_t>& b, size_t off) {
+  return Cycle{load_u64(b, off), load_u64(b, off + 8), load_u64(b, off + 16), load_u64(b, off + 24)};
+}
+
+struct RawBucket {
+  std::vector<uint64_t> stack;
+  Cycle active, future[3];
+};
+}  // namespace
+
+Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, uint64_t mbuckets_var,
+                                      std::optional<uint32_t> cycle) {
+  auto head = mem.u64(mbuckets_var);
+  if (!head) return head.error();
+  std::vector<RawBucket> raw;
+  uint64_t b = *head;
+  for (uint64_t n = 0; b != 0; ++n) {
+    if (n >= kMaxBuckets)
+      return make_error("runtime.mbuckets list longer than " + std::to_string(kMaxBuckets) + " buckets",
+                        "the list was probably read while it changed; read again");
+    auto hdr = mem.bytes(b, kBucketHeader);
+    if (!hdr) return hdr.error();
+    uint64_t typ = load_u64(*hdr, kTyp), nstk = load_u64(*hdr, kNstk);
+    // mbuckets links memProfile buckets only; anything else means a misread.
+    if (typ != kMemProfile || nstk > kMaxStack)
+      return make_error("runtime.mbuckets links a bucket that is not a memory-profile bucket (typ " +
+                        std::to_string(typ) + ", nstk " + std::to_string(nstk) + ")");
+    auto body = mem.bytes(b + kBucketHeader, nstk * 8 + kRecordBytes);
+    if (!body) return body.error();
+    RawBucket r;
+    for (uint64_t i = 0; i < nstk; ++i) r.stack.push_back(load_u64(*body, i * 8));
+    size_t rec = nstk * 8;
+    r.active = cycle_at(*body, rec);
+    for (int c = 0; c < 3; ++c) r.future[c] = cycle_at(*body, rec + 32 * (c + 1));
+    raw.push_back(std::move(r));
+    b = load_u64(*hdr, kAllnext);
+  }
+
+  HeapProfile out;
+  out.buckets = raw.size();
+  // MemProfile first flushes the cycle that mark termination just finished
+  // (future[cycle % 3]) into active; reproduce that without writing anything.
+  if (cycle)
+    for (auto& r : raw) r.active.add(r.future[*cycle % 3]);
+  bool clear = true;
+  for (const auto& r : raw) clear = clear && r.active.empty();
+  if (clear) {
+    out.unpublished = !raw.empty();
+    for (auto& r : raw) {
+      if (!cycle)
+        for (const auto& f : r.future) r.active.add(f);
+      else
+        for (int c = 0; c < 3; ++c)
+          if (uint32_t(c) != *cycle % 3) r.active.add(r.future[c]);
+    }
+  }
+  for (auto& r : raw) {
+    HeapRecord h;
+    h.stack = std::move(r.stack);
+    h.allocs = r.active.allocs;
+    h.frees = r.active.frees;
+    h.alloc_bytes = r.active.alloc_bytes;
+    h.free_bytes = r.active.free_bytes;
+    out.records.push_back(std::move(h));
+  }
+  return out;
+}
+
+Scaled scale_heap_sample(uint64_t count, uint64_t size, int64_t rate) {
+  if (count == 0 || size == 0) return {};
+  if (rate <= 1) return {double(count), double(size)};  // every allocation was recorded
+  double avg = double(size) / double(count);
+  double scale = 1 / (1 - std::exp(-avg / double(rate)));
+  return {double(count) * scale, double(size) * scale};
+}
+
+Status write_mem_profile_rate(int pid, uint64_t addr, int64_t rate) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error("cannot open " + path + " for writing: " + std::strerror(errno),
+                      "run as root (writing another process's memory needs ptrace permission)");
+  ssize_t n = ::pwrite(fd, &rate, sizeof rate, static_cast<off_t>(addr));
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof rate))
+    return make_error("cannot write runtime.MemProfileRate in PID " + std::to_string(pid) + ": " +
+                      std::strerror(n < 0 ? err : EIO));
+  return Ok{};
+}
+
+}  // namespace memgap::runtime::go

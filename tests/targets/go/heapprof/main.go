@@ -1,0 +1,132 @@
+// go_heapprof: a Go program with exactly known heap behaviour for memgap's allocation
+// sites (issue 8). It references runtime/pprof, so the runtime samples allocations at
+// the default MemProfileRate (512 KiB), and it writes its own in-use profile on request
+// so a test can compare memgap's ranking with runtime/pprof's.
+//
+//   - retainBuffers keeps 48 × 1 MiB alive (the site that retains the most)
+//   - pinArray allocates one 16 MiB array and keeps only a 10-byte subslice of it: the
+//     whole array stays live, attributed to pinArray
+//   - churn allocates and drops small objects (garbage that must not rank)
+//   - cache is a global map grown to exactly `grow N` entries
+//
+// Commands on stdin (one answer line each):
+//
+//   gc               runtime.GC() so the runtime publishes its profile; "gc"
+//   pprof PATH       runtime.GC(), then write runtime/pprof's heap profile to PATH; "pprof"
+//   grow N           add N entries to cache; answers "len L"
+//   iter N           range over cache N times (scanCache); answers "iterated"
+//   go               churn, then runtime.GC(); answers "done" (attach_helpers' round)
+//   quit             exit
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+)
+
+var (
+	retained [][]byte
+	pinned   []byte
+	cache    = map[int][]byte{}
+	sink     []byte
+)
+
+//go:noinline
+func retainBuffers() {
+	for i := 0; i < 48; i++ {
+		retained = append(retained, make([]byte, 1<<20))
+	}
+}
+
+//go:noinline
+func pinArray() {
+	big := make([]byte, 16<<20)
+	for i := range big[:4096] {
+		big[i] = byte(i)
+	}
+	pinned = big[100:110]
+}
+
+//go:noinline
+func churn() {
+	for i := 0; i < 20000; i++ {
+		sink = make([]byte, 256)
+	}
+	sink = nil
+}
+
+//go:noinline
+func growCache(n int) {
+	next := len(cache)
+	for i := 0; i < n; i++ {
+		cache[next+i] = make([]byte, 64)
+	}
+}
+
+//go:noinline
+func scanCache(n int) int {
+	total := 0
+	for i := 0; i < n; i++ {
+		for _, v := range cache {
+			total += len(v)
+		}
+	}
+	return total
+}
+
+func main() {
+	retainBuffers()
+	pinArray()
+	churn()
+	fmt.Println("ready")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "gc":
+			runtime.GC()
+			fmt.Println("gc")
+		case "pprof":
+			runtime.GC()
+			w, err := os.Create(f[1])
+			if err == nil {
+				err = pprof.Lookup("heap").WriteTo(w, 0)
+				w.Close()
+			}
+			if err != nil {
+				fmt.Println("error", err)
+			} else {
+				fmt.Println("pprof")
+			}
+		case "grow":
+			n, _ := strconv.Atoi(f[1])
+			growCache(n)
+			fmt.Println("len", len(cache))
+		case "iter":
+			n, _ := strconv.Atoi(f[1])
+			scanCache(n)
+			fmt.Println("iterated")
+		case "go":
+			churn()
+			runtime.GC()
+			fmt.Println("done")
+		case "metrics":
+			// runtime/metrics is linked as in most services (its code is how memgap finds
+			// the runtime's globals in stripped binaries).
+			s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+			metrics.Read(s)
+			fmt.Println("metrics", s[0].Value.Uint64())
+		case "quit":
+			return
+		}
+	}
+}
