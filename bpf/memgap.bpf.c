@@ -13,6 +13,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "exp_interval.bpf.h"
+
 #include "memgap.h"
 
 #define MAP_ANONYMOUS_ 0x20
@@ -101,21 +103,7 @@ static __always_inline void count(__u32 which) {
   if (c) *c += 1;
 }
 
-/* An exponential variate with mean sample_bytes: -ln(U) * mean, in integers.
- * ln is computed as log2 (leading-bit position + a 256-entry table) times ln 2. */
-static __always_inline __u64 next_interval(void) {
-  __u32 u = bpf_get_prandom_u32() | 1;
-  __u32 msb = 0, x = u;
-  if (x >= (1u << 16)) { msb += 16; x >>= 16; }
-  if (x >= (1u << 8)) { msb += 8; x >>= 8; }
-  if (x >= (1u << 4)) { msb += 4; x >>= 4; }
-  if (x >= (1u << 2)) { msb += 2; x >>= 2; }
-  if (x >= (1u << 1)) { msb += 1; }
-  __u32 idx = ((u << (31 - msb)) >> 23) & 0xff;
-  __u64 neglog2 = ((__u64)(32 - msb) << 16) - log2_frac[idx]; /* -log2(u / 2^32), 16.16 */
-  __u64 negln = (neglog2 * 45426) >> 16;                       /* x ln 2 */
-  return ((sample_bytes * negln) >> 16) + 1;
-}
+static __always_inline __u64 next_interval(void) { return exp_interval(sample_bytes, log2_frac); }
 
 /* Poisson byte sampling: an allocation of s bytes is sampled with probability
  * 1 - exp(-s / sample_bytes). Per-CPU state is fine: the process is memoryless. */

@@ -10,6 +10,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "exp_interval.bpf.h"
+
 #include "memgap_go.h"
 
 /* --go-probe mallocgc: mean bytes between samples, and log2(1 + i/256) in 16.16 fixed
@@ -126,20 +128,7 @@ int go_mapiterinit_enter(struct pt_regs* ctx) {
   return 0;
 }
 
-/* -ln(U) * mean in integers: log2 by leading bit + table, times ln 2. */
-static __always_inline __s64 next_interval(void) {
-  __u32 u = bpf_get_prandom_u32() | 1;
-  __u32 msb = 0, x = u;
-  if (x >= (1u << 16)) { msb += 16; x >>= 16; }
-  if (x >= (1u << 8)) { msb += 8; x >>= 8; }
-  if (x >= (1u << 4)) { msb += 4; x >>= 4; }
-  if (x >= (1u << 2)) { msb += 2; x >>= 2; }
-  if (x >= (1u << 1)) { msb += 1; }
-  __u32 idx = ((u << (31 - msb)) >> 23) & 0xff;
-  __u64 neglog2 = ((__u64)(32 - msb) << 16) - log2_frac[idx];
-  __u64 negln = (neglog2 * 45426) >> 16;
-  return (__s64)(((sample_bytes * negln) >> 16) + 1);
-}
+static __always_inline __s64 next_interval(void) { return (__s64)exp_interval(sample_bytes, log2_frac); }
 
 /* mallocgc(size, typ, needzero): size in RAX (register ABI). Placed after the stack-bound
  * check so the first probed instruction is a jump (emulated, not single-stepped). */

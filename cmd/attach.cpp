@@ -97,7 +97,7 @@ Action add_attach_command(CLI::App& app) {
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp (frame pointers), dwarf (CFI over a copied stack), auto")
       ->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
-      ->check(kSizeValidator);
+      ->check(kStackCopyValidator);
 
   return [args, sub]() -> int {
     AttachArgs& a = *args;
@@ -124,12 +124,7 @@ Action add_attach_command(CLI::App& app) {
     opt.go_probe = a.go_probe;
     opt.go_maps = a.go_maps;
     opt.unwind = a.unwind;
-    uint64_t copy = *parse_size(a.stack_copy);
-    if (copy < 256 || copy > 16384) {
-      std::fprintf(stderr, "memgap: error: --stack-copy must be between 256B and 16KiB\n");
-      return kExitUsage;
-    }
-    opt.stack_copy_bytes = static_cast<uint32_t>(copy);
+    opt.stack_copy_bytes = static_cast<uint32_t>(*parse_size(a.stack_copy));  // validated at parse
     opt.stop = &g_stop;
     install_stop_handlers();
     opt.on_attached = [](const model::Snapshot& s) {

@@ -27,5 +27,7 @@ int report_error(const Error& error);
 // CLI11 validators for IEC sizes and durations, so bad values are usage errors (exit 2).
 extern const CLI::Validator kSizeValidator;
 extern const CLI::Validator kDurationValidator;
+// --stack-copy: an IEC size between 256B and 16KiB (what the BPF side can copy).
+extern const CLI::Validator kStackCopyValidator;
 
 }  // namespace memgap::cli

@@ -33,4 +33,13 @@ const CLI::Validator kDurationValidator(
     },
     "DURATION");
 
+const CLI::Validator kStackCopyValidator(
+    [](std::string& s) -> std::string {
+      auto r = parse_size(s);
+      if (!r) return r.error().message + " (" + r.error().hint + ")";
+      if (*r < 256 || *r > 16384) return "--stack-copy must be between 256B and 16KiB";
+      return {};
+    },
+    "SIZE");
+
 }  // namespace memgap::cli

@@ -69,7 +69,7 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("--top", args->top, "Leaking sites to show")->check(CLI::PositiveNumber);
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp, dwarf, auto")->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
-      ->check(kSizeValidator);
+      ->check(kStackCopyValidator);
   sub->add_option("CMD", args->argv, "The command and its arguments (after --)")->required();
 
   return [args]() -> int {
@@ -87,12 +87,7 @@ Action add_run_command(CLI::App& app) {
     if (opt.sample_bytes == 0) opt.sample_bytes = 1;
     opt.follow = a.follow;
     opt.unwind = a.unwind;
-    uint64_t copy = *parse_size(a.stack_copy);
-    if (copy < 256 || copy > 16384) {
-      std::fprintf(stderr, "memgap: error: --stack-copy must be between 256B and 16KiB\n");
-      return kExitUsage;
-    }
-    opt.stack_copy_bytes = static_cast<uint32_t>(copy);
+    opt.stack_copy_bytes = static_cast<uint32_t>(*parse_size(a.stack_copy));  // validated at parse
     opt.child_pid = &g_child;
     install_forwarding();
 
