@@ -32,11 +32,7 @@ bool emit(const std::string& text) {
 
 int run_machine_batch(const TopArgs& a) {
   collect::RealProcSource proc;
-  pipeline::MachineTopOptions opt;
-  opt.sort = *analyze::parse_sort(a.sort);
-  opt.filter = a.filter;
-  opt.interval_ms = a.interval_ms;
-  pipeline::MachineTop top(proc, opt);
+  pipeline::MachineTop top(proc, machine_top_options(a));
   const auto t0 = Clock::now();
   for (uint64_t i = 1; !g_top_stop.load(); ++i) {
     const uint64_t due = (i - 1) * a.interval_ms;

@@ -173,11 +173,7 @@ struct MachineUi {
 
 int run_machine_tui(const TopArgs& a) {
   collect::RealProcSource proc;
-  pipeline::MachineTopOptions opt;
-  opt.sort = *analyze::parse_sort(a.sort);
-  opt.filter = a.filter;
-  opt.interval_ms = a.interval_ms;
-  pipeline::MachineTop top(proc, opt);
+  pipeline::MachineTop top(proc, machine_top_options(a));
   Screen screen;
   MachineUi ui(top, screen);
   // Full splits for what fits on the screen.

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "analyze/top_rows.h"
+#include "pipeline/top_model.h"
+
 namespace memgap::cli {
 
 struct TopArgs {
@@ -25,6 +28,15 @@ struct TopArgs {
 // probes are detached on the way out.
 extern std::atomic<bool> g_top_stop;
 void install_top_signal_handlers();
+
+// The machine-wide view's options from the command line (batch and terminal alike).
+inline pipeline::MachineTopOptions machine_top_options(const TopArgs& a) {
+  pipeline::MachineTopOptions opt;
+  opt.sort = *analyze::parse_sort(a.sort);  // validated when parsed
+  opt.filter = a.filter;
+  opt.interval_ms = a.interval_ms;
+  return opt;
+}
 
 int run_machine_batch(const TopArgs& args);
 int run_target_batch(const TopArgs& args);
