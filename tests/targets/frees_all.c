@@ -35,11 +35,20 @@ __attribute__((noinline)) static void churn(void) {
 
 int main(int argc, char** argv) {
   int wait = argc > 1 && strcmp(argv[1], "--wait") == 0;
-  if (wait) signal(SIGTERM, on_term);
+  /* SIGTERM stays blocked except inside sigsuspend: with `while (!got_term) pause();` a
+   * signal landing between the test and pause() would be handled and then slept through
+   * (memgap forwards it the moment "ready" is read, so that window is hit). */
+  sigset_t term, unblocked;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  if (wait) {
+    signal(SIGTERM, on_term);
+    sigprocmask(SIG_BLOCK, &term, &unblocked);
+  }
   churn();
   if (wait) {
     (void)!write(1, "ready\n", 6);
-    while (!got_term) pause();
+    while (!got_term) sigsuspend(&unblocked);
     churn();
     return 42;
   }
