@@ -65,7 +65,7 @@ Action add_run_command(CLI::App& app) {
                 "Do not suppress glibc's process-lifetime caches (locale, stdio buffers, loader)");
   sub->add_option("--sample-bytes", args->sample_bytes, "Mean bytes between samples; 1 tracks every allocation (exact)")
       ->check(kSizeValidator);
-  sub->add_flag("--follow", args->follow, "Also probe the programs that CMD's child processes exec");
+  sub->add_flag("--follow", args->follow, "Also probe CMD's child processes: the programs they exec and the children they fork");
   sub->add_option("--top", args->top, "Leaking sites to show")->check(CLI::PositiveNumber);
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp, dwarf, auto")->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")

@@ -135,7 +135,13 @@ bool next_trace_event(TraceEvent& out) {
     case PTRACE_EVENT_EXIT: out.kind = TraceEventKind::Exit; break;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
-    case PTRACE_EVENT_CLONE: out.kind = TraceEventKind::NewChild; break;
+    case PTRACE_EVENT_CLONE: {
+      out.kind = TraceEventKind::NewChild;
+      unsigned long child = 0;
+      if (::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &child) == 0) out.child = static_cast<pid_t>(child);
+      out.child_shares_memory = event != PTRACE_EVENT_FORK;
+      break;
+    }
     case PTRACE_EVENT_STOP:
       // With PTRACE_SEIZE both a job-control stop and a new child's first stop report as
       // an event stop carrying SIGSTOP-like signals; only the first follows a stop signal

@@ -53,6 +53,10 @@ struct TraceEvent {
   TraceEventKind kind = TraceEventKind::OtherStop;
   int signal = 0;
   int status = 0;
+  // NewChild: the new process's PID, and whether it shares its parent's memory until it
+  // execs or exits (vfork, CLONE_VM) instead of owning a copy (fork).
+  pid_t child = 0;
+  bool child_shares_memory = false;
 };
 
 // The next pending event of any traced process, without blocking (memgap must keep

@@ -10,12 +10,14 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "collect/child_process.h"
 #include "collect/exec_target.h"
 #include "collect/proc_source.h"
 #include "collect/smaps.h"
+#include "collect/target.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
@@ -70,6 +72,13 @@ class RunSession {
  private:
   void on_exec(pid_t pid);
   void on_exit_stop(pid_t pid);
+  // Fork children (--follow). A new child's first stop and its parent's fork event arrive
+  // in either order; the child is held at its first stop, before it runs a single
+  // instruction, until both are in. False: keep `ev` stopped for now.
+  bool on_first_stop(const TraceEvent& ev);
+  void on_new_child(const TraceEvent& ev);
+  void probe_forked_child(pid_t child, pid_t parent, bool shares_memory);
+  void start_probes(pid_t pid, const collect::Target& target);
   void finish_image(pid_t pid, bool alive);
   // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
   // leave it to the caller (PendingDetach) so the report is not held up.
@@ -90,6 +99,13 @@ class RunSession {
   model::Meta main_meta_;
   bool have_main_meta_ = false;
   std::map<pid_t, Traced> traced_;
+  struct ForkOf {
+    pid_t parent = 0;
+    bool shares_memory = false;
+  };
+  std::set<pid_t> seen_;                  // processes whose first event has been handled
+  std::map<pid_t, ForkOf> forks_;         // fork events whose child has not stopped yet
+  std::map<pid_t, TraceEvent> held_;      // children stopped before their fork event came
   std::vector<model::Site> sites_;      // of finished images
   std::map<std::string, model::Module> modules_;
   std::vector<std::string> notes_;
@@ -114,17 +130,21 @@ void RunSession::on_exec(pid_t pid) {
     notes_.push_back("not probed: PID " + std::to_string(pid) + ": " + target.error().message);
     return;
   }
+  start_probes(pid, *target);
+}
+
+void RunSession::start_probes(pid_t pid, const collect::Target& target) {
   Traced t;
-  t.meta = base_meta("run", *target);
+  t.meta = base_meta("run", target);
   t.meta.mode = "alloc";
   t.meta.sample_bytes = opt_.sample_bytes;
   ProbeOptions po;
   po.sample_bytes = opt_.sample_bytes;
   po.unwind = opt_.unwind;
   po.stack_copy_bytes = opt_.stack_copy_bytes;
-  auto started = ProbeSession::start(*target, po, t.meta);
+  auto started = ProbeSession::start(target, po, t.meta);
   if (!started) {
-    notes_.push_back("not probed: " + target->exe + " (PID " + std::to_string(pid) + "): " + started.error().message);
+    notes_.push_back("not probed: " + target.exe + " (PID " + std::to_string(pid) + "): " + started.error().message);
     spdlog::debug("{}", notes_.back());
     if (pid == main_pid_) {
       main_meta_ = t.meta;
@@ -133,7 +153,7 @@ void RunSession::on_exec(pid_t pid) {
     return;
   }
   t.probes = std::move(*started);
-  spdlog::debug("probes on PID {} ({}): {} attached, allocator {}", pid, target->exe, t.meta.probes_attached,
+  spdlog::debug("probes on PID {} ({}): {} attached, allocator {}", pid, target.exe, t.meta.probes_attached,
                 t.meta.allocator);
   if (pid == main_pid_) {
     main_meta_ = t.meta;
@@ -179,6 +199,44 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   traced_.erase(it);
 }
 
+bool RunSession::on_first_stop(const TraceEvent& ev) {
+  seen_.insert(ev.pid);
+  auto fork = forks_.find(ev.pid);
+  if (fork == forks_.end()) {
+    held_[ev.pid] = ev;
+    return false;
+  }
+  probe_forked_child(ev.pid, fork->second.parent, fork->second.shares_memory);
+  forks_.erase(fork);
+  return true;
+}
+
+void RunSession::on_new_child(const TraceEvent& ev) {
+  if (ev.child <= 0) return;
+  auto held = held_.find(ev.child);
+  if (held == held_.end()) {
+    forks_[ev.child] = ForkOf{ev.pid, ev.child_shares_memory};
+    return;
+  }
+  probe_forked_child(ev.child, ev.pid, ev.child_shares_memory);
+  collect::resume(held->second);
+  held_.erase(held);
+}
+
+// A forked child runs its parent's image on a copy of its parent's memory: it gets probes
+// of its own (uprobes filter by process) before it runs. What it inherited is not its
+// allocation: only what it allocates itself and does not free counts as its leak. A vfork
+// child borrows its parent's memory until it execs (its exec is probed) or exits.
+void RunSession::probe_forked_child(pid_t child, pid_t parent, bool shares_memory) {
+  if (shares_memory || !traced_.count(parent)) return;
+  auto target = collect::inspect_target(child, proc_);
+  if (!target) {
+    notes_.push_back("not probed: forked PID " + std::to_string(child) + ": " + target.error().message);
+    return;
+  }
+  start_probes(child, *target);
+}
+
 void RunSession::on_exit_stop(pid_t pid) {
   if (pid == main_pid_) cmd_ended_ = true;
   finish_image(pid, true);
@@ -190,6 +248,7 @@ Result<RunOutcome> RunSession::run() {
   auto child = collect::ChildProcess::spawn(opt_.argv, opt_.follow);
   if (!child) return child.error();
   main_pid_ = child->pid();
+  seen_.insert(main_pid_);  // seized, not auto-attached: it has no first stop
   if (opt_.child_pid) opt_.child_pid->store(main_pid_);
   if (int e = child->release(); e != 0) {
     if (opt_.child_pid) opt_.child_pid->store(0);
@@ -202,7 +261,16 @@ Result<RunOutcome> RunSession::run() {
   while (!done) {
     TraceEvent ev;
     while (!done && collect::next_trace_event(ev)) {
+      if (!seen_.count(ev.pid)) {
+        if (ev.kind == TraceEventKind::OtherStop) {
+          if (!on_first_stop(ev)) continue;  // held until its parent's fork event
+          collect::resume(ev);
+          continue;
+        }
+        seen_.insert(ev.pid);
+      }
       switch (ev.kind) {
+        case TraceEventKind::NewChild: on_new_child(ev); break;
         case TraceEventKind::Exec: on_exec(ev.pid); break;
         case TraceEventKind::Exit: on_exit_stop(ev.pid); break;
         case TraceEventKind::Exited:
@@ -239,6 +307,8 @@ Result<RunOutcome> RunSession::run() {
     }
   }
   if (opt_.child_pid) opt_.child_pid->store(0);
+  for (auto& [pid, ev] : held_) collect::resume(ev);  // never left stopped for good
+  held_.clear();
   cmd_ended_ = true;
   out.pending = pending_;
   // Descendants still running when CMD ended (daemons) are not waited for.

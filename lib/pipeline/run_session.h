@@ -21,8 +21,9 @@ struct RunOptions {
   uint64_t sample_bytes = 512 * 1024;
   std::string unwind = "auto";
   uint32_t stack_copy_bytes = 16384;
-  // Also probe the programs CMD's descendants exec (each gets its own probes at its exec;
-  // a child that forks without exec is not probed).
+  // Also probe CMD's descendants: each program they exec gets its own probes at its exec,
+  // and a child forked without exec gets probes on its copy of the parent before it runs
+  // (its leaks are what it allocated itself). vfork children are probed at their exec.
   bool follow = false;
   // Set to CMD's PID once it exists (0 before and after), so a signal handler can
   // forward signals to it.

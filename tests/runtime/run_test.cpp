@@ -149,6 +149,31 @@ TEST(RunGate, FollowProbesExecedChildren) {
   EXPECT_EQ(status.exit_code, 9) << status.err;
 }
 
+TEST(RunGate, FollowProbesForkedChildrenFromTheirFirstInstruction) {
+  std::string out = temp_path("run-fork.json");
+  std::remove(out.c_str());
+  auto without = memgap_run({"--sample-bytes", "1"}, {target_path("fork_leaker")});
+  EXPECT_EQ(without.exit_code, 0) << without.err;
+  auto with = memgap_run({"--follow", "--sample-bytes", "1", "-o", out}, {target_path("fork_leaker"), "4"});
+  EXPECT_EQ(with.exit_code, 23) << with.err;
+  EXPECT_NE(with.err.find("leak_in_forked_child"), std::string::npos) << with.err;
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  ASSERT_TRUE(snap->run.has_value());
+  EXPECT_EQ(snap->run->processes, 2u);
+  EXPECT_EQ(snap->run->exit_status, 4);
+  const model::Site* site = leaf_site(*snap, "leak_in_forked_child");
+  ASSERT_NE(site, nullptr) << with.err;
+  EXPECT_EQ(site->live_bytes, 23u * 4096);
+  EXPECT_EQ(site->live_objects, 23u);
+  // The parent's block the child inherited (and the parent freed) is nobody's leak.
+  EXPECT_EQ(snap->run->leaked_bytes, 23u * 4096) << with.err;
+  const model::Site* kept = leaf_site(*snap, "kept_across_fork");
+  ASSERT_NE(kept, nullptr) << with.err;  // the parent's allocation, sampled in the parent
+  EXPECT_EQ(kept->live_bytes, 0u);
+  std::remove(out.c_str());
+}
+
 TEST(RunGate, SigtermToMemgapReachesTheCommand) {
   Child memgap({MEMGAP_BIN, "run", "--sample-bytes", "1", "--", target_path("frees_all"), "--wait"});
   ASSERT_TRUE(memgap.wait_for("ready", kTimeoutMs)) << memgap.err();
