@@ -16,6 +16,8 @@ packages=(
   libc6-dbg
   # test targets and tools the runtime tests drive
   golang-go util-linux procps bpftrace tmux
+  # Debian's flamegraph.pl (Brendan Gregg's, shipped inside Devel::NYTProf) renders folded output
+  libdevel-nytprof-perl
   # terminal UI of memgap top
   libncurses-dev
   # real programs from Debian's archive the runtime tests explain

@@ -179,10 +179,11 @@ TEST_F(CliDiff, GoToolPprofShowsTheLeakOnTop) {
   EXPECT_NE(ls[i + 1].find("92kB"), std::string::npos) << top.out;
 }
 
-// flamegraph.pl is not packaged by Debian: point FLAMEGRAPH_PL at a checkout's script.
+// Debian ships flamegraph.pl inside libdevel-nytprof-perl; FLAMEGRAPH_PL picks another copy.
 TEST_F(CliDiff, FlamegraphRendersFoldedDiff) {
-  const char* fg = std::getenv("FLAMEGRAPH_PL");
-  if (!fg || !fs::exists(fg)) GTEST_SKIP() << "set FLAMEGRAPH_PL to flamegraph.pl to run";
+  const char* env = std::getenv("FLAMEGRAPH_PL");
+  std::string fg = env && *env ? env : "/usr/share/perl5/Devel/NYTProf/flamegraph.pl";
+  if (!fs::exists(fg)) GTEST_SKIP() << fg << " missing: apt-get install libdevel-nytprof-perl";
   ASSERT_EQ(memgap("diff -f folded -o diff.folded " + quote(data("leak_base.json")) + " " + quote(data("leak_new.json"))).rc, 0);
   auto r = sh("perl " + quote(fg) + " --colors mem --countname bytes diff.folded");
   ASSERT_EQ(r.rc, 0) << r.err;
