@@ -18,6 +18,8 @@ packages=(
   golang-go util-linux procps bpftrace tmux
   # Debian's flamegraph.pl (Brendan Gregg's, shipped inside Devel::NYTProf) renders folded output
   libdevel-nytprof-perl
+  # the README CI recipe test parses its YAML
+  python3-yaml
   # terminal UI of memgap top
   libncurses-dev
   # real programs from Debian's archive the runtime tests explain
