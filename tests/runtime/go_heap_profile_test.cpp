@@ -64,7 +64,7 @@ const model::Site* find_leaf(const std::vector<model::Site>& sites, const std::s
 class GoHeapProfile : public ::testing::TestWithParam<const char*> {};
 }  // namespace
 
-TEST_P(GoHeapProfile, TopSiteMatchesTargetsOwnPprofAndPinnedArrayIsAttributed) {
+TEST_P(GoHeapProfile, TopSiteMatchesTargetsOwnPprofAndPinnedArraysAreAttributed) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   gotest::GoProcess p(target(GetParam()));
   ASSERT_EQ(p.line(), "ready");
@@ -100,6 +100,17 @@ TEST_P(GoHeapProfile, TopSiteMatchesTargetsOwnPprofAndPinnedArrayIsAttributed) {
   ASSERT_NE(pin, nullptr);
   EXPECT_GE(pin->live_bytes, 16u << 20);
   EXPECT_LT(pin->live_bytes, 20u << 20);
+
+  // So does a 16-byte substring its 8 MiB string; the byte buffer the string was
+  // converted from is garbage.
+  const model::Site* pin_string = find_leaf(ranked, "main.pinString");
+  ASSERT_NE(pin_string, nullptr);
+  EXPECT_GE(pin_string->live_bytes, 8u << 20);
+  EXPECT_LT(pin_string->live_bytes, 12u << 20);
+  const model::Site* letters = find_leaf(ranked, "main.letters");
+  if (letters) {
+    EXPECT_LT(letters->live_bytes, 1u << 20);
+  }
 
   // Garbage does not rank: churn's objects are freed.
   const model::Site* churn = find_leaf(ranked, "main.churn");

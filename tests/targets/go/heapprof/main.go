@@ -6,6 +6,9 @@
 //   - retainBuffers keeps 48 × 1 MiB alive (the site that retains the most)
 //   - pinArray allocates one 16 MiB array and keeps only a 10-byte subslice of it: the
 //     whole array stays live, attributed to pinArray
+//   - pinString converts an 8 MiB byte buffer (made by letters, garbage afterwards) to a
+//     string and keeps a 16-byte substring of it: the string's whole 8 MiB array stays
+//     live, attributed to pinString
 //   - churn allocates and drops small objects (garbage that must not rank)
 //   - cache is a global map grown to exactly `grow N` entries
 //
@@ -33,6 +36,7 @@ import (
 var (
 	retained [][]byte
 	pinned   []byte
+	pinnedS  string
 	cache    = map[int][]byte{}
 	sink     []byte
 )
@@ -51,6 +55,21 @@ func pinArray() {
 		big[i] = byte(i)
 	}
 	pinned = big[100:110]
+}
+
+//go:noinline
+func letters(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(i%26)
+	}
+	return b
+}
+
+//go:noinline
+func pinString() {
+	s := string(letters(8 << 20)) // the string's own 8 MiB array is allocated here
+	pinnedS = s[200:216]
 }
 
 //go:noinline
@@ -83,6 +102,7 @@ func scanCache(n int) int {
 func main() {
 	retainBuffers()
 	pinArray()
+	pinString()
 	churn()
 	fmt.Println("ready")
 	in := bufio.NewScanner(os.Stdin)
