@@ -1,21 +1,19 @@
 // Go overhead benchmark (issue 8): CPU ns per allocation of an allocation-heavy Go
-// workload, alone and under `memgap attach` in its Go modes. Prints the slowdown; asserts
-// nothing. Run as root:
+// workload under `memgap attach` in its Go modes, against an identical workload running
+// at the same moment without memgap. Prints the slowdown; asserts nothing. Run as root:
 //
 //   build/tests/bench/memgap_go_overhead_bench [PAIRS]     (default 12 pairs per mode)
 //
-// How it keeps the VM's noise out of a figure meant to be under 2%:
-//   - CPU time, not wall time: probe traps are charged to the target as system time, and
-//     CPU time hardly moves when neighbours take the shared cores.
-//   - The target runs with GOMAXPROCS=1 pinned to CPU 1 and memgap pinned to CPU 0, so
-//     memgap's own work (reading the target's memory) does not share the target's core
-//     and the GC's parallel workers do not make a round's CPU time depend on scheduling.
-//   - Paired blocks: a block of rounds alone next to a block of rounds attached, in
-//     alternating order; the slowdown of each pair is computed from its two medians and
-//     the figure reported is the median of the pairs, with their interquartile range.
-#include <sched.h>
-
+// Why twins: on this VM the CPU time of the same round moves by 5-10% from one minute to
+// the next (the host's load, not visible as steal time), which drowns a 2% effect when
+// rounds alone and attached run one after the other. Two copies of the workload, each
+// with GOMAXPROCS=1 and pinned to its own CPU, run every round simultaneously, so both
+// see the same host. memgap attaches to one twin; the ratio of its CPU time to the
+// other's is (slowdown) x (CPU asymmetry). Attaching to each twin in turn cancels the
+// asymmetry: slowdown = sqrt(median ratio with A attached x median ratio with B attached).
+// CPU time (user + system) is what the target pays: probe traps are charged to it.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,67 +28,78 @@ namespace {
 
 constexpr int kTimeout = 120000;
 constexpr long kOps = 1'000'000;
-constexpr int kRoundsPerBlock = 3;
+constexpr int kRoundsPerPair = 3;
 
-double round_ns(Child& bench) {
-  bench.send("go " + std::to_string(kOps));
+double read_round(Child& bench) {
   if (!bench.wait_for("cpu_ns_per_op ", kTimeout)) return -1;
   if (!bench.wait_for("\n", kTimeout)) return -1;
   const std::string& out = bench.out();
   return std::stod(out.substr(out.rfind("cpu_ns_per_op ") + 14));
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// One round on both twins at once: {ns per op of a, of b}.
+std::pair<double, double> twin_round(Child& a, Child& b) {
+  a.send("go " + std::to_string(kOps));
+  b.send("go " + std::to_string(kOps));
+  double x = read_round(a);
+  double y = read_round(b);
+  return {x, y};
 }
 
-double block(Child& bench) {
-  std::vector<double> r;
-  for (int i = 0; i < kRoundsPerBlock; ++i) r.push_back(round_ns(bench));
-  return median(r);
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 struct Figures {
   bool attached = false;
   std::string error;
-  std::vector<double> alone, with, slowdown;  // per pair
+  std::vector<double> ratio[2];  // attached twin / other twin, with twin 0 or 1 attached
+  std::vector<double> ns_attached, ns_other;
   uint64_t hits = 0;
 };
 
-Figures compare(Child& bench, const std::vector<std::string>& extra, int pairs) {
+Figures compare(Child* twins[2], const std::vector<std::string>& extra, int pairs) {
   Figures f;
   for (int p = 0; p < pairs; ++p) {
-    // Alone before attached in even pairs, after it in odd ones: a drift in the
-    // neighbours' load biases neither side.
-    double alone = p % 2 == 0 ? block(bench) : 0;
-    std::vector<std::string> argv{"/usr/bin/taskset", "-c", "0", MEMGAP_BIN, "attach", std::to_string(bench.pid()),
-                                  "--json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    Child memgap(argv);
-    if (!memgap.wait_for("Attached", kTimeout, true)) {
-      f.error = memgap.err();
-      return f;
+    for (int t = 0; t < 2; ++t) {
+      Child& target = *twins[t];
+      // No options at all: memgap is not started (the bench's own bias, expected 0).
+      bool none = extra.empty() || extra[0] != "attach";
+      std::vector<std::string> argv{none ? "/bin/sleep" : MEMGAP_BIN};
+      if (none) argv.push_back("1000");
+      else {
+        argv.insert(argv.end(), {"attach", std::to_string(target.pid()), "--json"});
+        argv.insert(argv.end(), extra.begin() + 1, extra.end());
+      }
+      Child memgap(argv);
+      if (!none && !memgap.wait_for("Attached", kTimeout, true)) {
+        f.error = memgap.err();
+        return f;
+      }
+      usleep(500000);  // memgap's start-up reads are over: the window is what is measured
+      for (int r = 0; r < kRoundsPerPair; ++r) {
+        auto [a, b] = twin_round(*twins[0], *twins[1]);
+        double mine = t == 0 ? a : b, other = t == 0 ? b : a;
+        f.ratio[t].push_back(mine / other);
+        f.ns_attached.push_back(mine);
+        f.ns_other.push_back(other);
+      }
+      kill(memgap.pid(), SIGINT);
+      memgap.wait_exit(kTimeout);
+      const std::string& out = memgap.out();
+      size_t at = out.find("\"probe_hits\":");
+      if (at != std::string::npos) f.hits += std::stoull(out.substr(at + 13));
     }
-    usleep(500000);  // memgap's start-up reads are over: the window is what is measured
-    double with = block(bench);
-    kill(memgap.pid(), SIGINT);
-    memgap.wait_exit(kTimeout);
-    if (p % 2 == 1) alone = block(bench);
-    f.alone.push_back(alone);
-    f.with.push_back(with);
-    f.slowdown.push_back(100.0 * (with - alone) / alone);
-    const std::string& out = memgap.out();
-    size_t at = out.find("\"probe_hits\":");
-    if (at != std::string::npos) f.hits += std::stoull(out.substr(at + 13));
   }
   f.attached = true;
   return f;
 }
 
-double quartile(std::vector<double> v, int q) {
-  std::sort(v.begin(), v.end());
-  return v[(v.size() - 1) * q / 4];
+// The slowdown with the twins' asymmetry cancelled, in percent.
+double slowdown(const std::vector<double>& with_a, const std::vector<double>& with_b) {
+  return 100.0 * (std::sqrt(median(with_a) * median(with_b)) - 1.0);
 }
 
 }  // namespace
@@ -98,39 +107,53 @@ double quartile(std::vector<double> v, int q) {
 int main(int argc, char** argv) {
   int pairs = argc > 1 ? std::max(2, std::atoi(argv[1])) : 12;
   setenv("GOMAXPROCS", "1", 1);
-  Child bench({"/usr/bin/taskset", "-c", "1", std::string(MEMGAP_TARGETS_DIR) + "/go_allocbench"});
-  if (!bench.wait_for("ready", kTimeout)) {
-    std::fprintf(stderr, "bench target did not start (is util-linux's taskset installed?)\n");
-    return 1;
+  std::string exe = std::string(MEMGAP_TARGETS_DIR) + "/go_allocbench";
+  Child a({"/usr/bin/taskset", "-c", "0", exe});
+  Child b({"/usr/bin/taskset", "-c", "1", exe});
+  Child* twins[2] = {&a, &b};
+  for (Child* t : twins) {
+    if (!t->wait_for("ready", kTimeout)) {
+      std::fprintf(stderr, "bench target did not start (is util-linux's taskset installed?)\n");
+      return 1;
+    }
+    t->send("profile");  // the runtime's sampling is on, as in a service with pprof
+    if (!t->wait_for("profiled", kTimeout)) return 1;
   }
-  bench.send("profile");  // the runtime's sampling is on, as in a service with pprof
-  if (!bench.wait_for("profiled", kTimeout)) return 1;
-  for (int i = 0; i < 3; ++i) round_ns(bench);  // warm up: heap grown, caches filled
-  std::printf("%-34s %8s %8s %9s %16s %11s\n", "configuration", "alone", "attached", "slowdown", "IQR of pairs",
+  for (int i = 0; i < 3; ++i) twin_round(a, b);  // warm up: heaps grown, caches filled
+  std::printf("%-34s %9s %9s %9s %13s %11s\n", "configuration", "attached", "twin", "slowdown", "half-splits",
               "probe hits");
   std::fflush(stdout);
-  // --no-probes is the control: the same memgap process and loop without any Go probe or
-  // profile read, so what it shows is the machine's noise plus memgap's own presence.
+  // Controls: no memgap at all (what the method itself shows), and memgap attached
+  // without any Go probe or profile read (--no-probes).
   struct Mode {
     std::vector<std::string> extra;
     int pairs;
   };
-  for (const Mode& m : {Mode{{"--no-probes"}, pairs}, Mode{{}, pairs}, Mode{{"--go-maps"}, std::max(2, pairs / 2)},
-                        Mode{{"--go-probe", "mallocgc"}, std::max(2, pairs / 4)}}) {
-    std::string name = "memgap attach";
+  for (const Mode& m : {Mode{{}, pairs}, Mode{{"attach", "--no-probes"}, pairs}, Mode{{"attach"}, pairs},
+                        Mode{{"attach", "--go-maps"}, std::max(2, pairs / 2)},
+                        Mode{{"attach", "--go-probe", "mallocgc"}, std::max(2, pairs / 4)}}) {
+    std::string name = m.extra.empty() ? "no memgap (the bench's bias)" : "memgap";
     for (const auto& e : m.extra) name += " " + e;
-    Figures f = compare(bench, m.extra, m.pairs);
+    Figures f = compare(twins, m.extra, m.pairs);
     if (!f.attached) {
       std::printf("%-34s did not attach: %s", name.c_str(), f.error.c_str());
       continue;
     }
-    std::printf("%-34s %8.2f %8.2f %8.2f%% %7.2f..%5.2f%% %11llu   (%d pairs)\n", name.c_str(), median(f.alone),
-                median(f.with), median(f.slowdown), quartile(f.slowdown, 1), quartile(f.slowdown, 3),
+    // The same estimate from the first and the second half of the pairs: how far apart
+    // they are shows the figure's resolution on this machine.
+    size_t h = f.ratio[0].size() / 2;
+    auto half = [&](size_t from, size_t to) {
+      return slowdown({f.ratio[0].begin() + from, f.ratio[0].begin() + to},
+                      {f.ratio[1].begin() + from, f.ratio[1].begin() + to});
+    };
+    std::printf("%-34s %9.2f %9.2f %8.2f%% %5.2f/%5.2f%% %11llu   (%d pairs)\n", name.c_str(), median(f.ns_attached),
+                median(f.ns_other), slowdown(f.ratio[0], f.ratio[1]), half(0, h), half(h, f.ratio[0].size()),
                 static_cast<unsigned long long>(f.hits), m.pairs);
     std::fflush(stdout);
   }
-  std::printf("(CPU ns per allocation: the target's user+system time, GOMAXPROCS=1 on CPU 1, memgap on CPU 0;\n"
-              " each pair is %d rounds of %ld allocations alone and %d attached; slowdown = median over pairs)\n",
-              kRoundsPerBlock, kOps, kRoundsPerBlock);
+  std::printf("(CPU ns per allocation, user+system time; twins with GOMAXPROCS=1 pinned to CPUs 0 and 1 run each round\n"
+              " of %ld allocations together; %d rounds per attach, each twin attached in turn; slowdown is\n"
+              " sqrt(median ratio with twin A attached x median ratio with twin B attached) - 1)\n",
+              kOps, kRoundsPerPair);
   return 0;
 }
