@@ -57,9 +57,10 @@ TEST(RunGate, LeakAboveMaxLeakFailsWith23AndNamesTheSite) {
   EXPECT_TRUE(snap->run->gate_failed);
   EXPECT_EQ(snap->run->exit_status, 0);
   EXPECT_EQ(snap->run->threshold_bytes, 1 * kMiB);
-  // 1 MiB blocks at a 512 KiB mean interval: each is sampled with p = 0.86 and weighted
-  // 1/p, so the estimate is 8 MiB give or take about one block.
-  EXPECT_GT(snap->run->leaked_bytes, 5 * kMiB);
+  // 1 MiB blocks at a 512 KiB mean interval: each is sampled independently with
+  // p = 1 - e^-2 = 0.865 and weighted 1/p = 1.16 MiB. The bounds hold unless at most one
+  // block is sampled (p = 6e-6); "more than 5 MiB" (5 of 8 sampled) failed 1.7% of runs.
+  EXPECT_GT(snap->run->leaked_bytes, 2 * kMiB);
   EXPECT_LT(snap->run->leaked_bytes, 12 * kMiB);
   const model::Site* site = leaf_site(*snap, "leak_eight_mib");
   ASSERT_NE(site, nullptr);
@@ -123,7 +124,7 @@ TEST(RunGate, SuppressionSilencesTheNamedSite) {
   EXPECT_NE(r.err.find("leak:leak_eight_*"), std::string::npos) << r.err;
   auto snap = model::read_snapshot_file(out);
   ASSERT_TRUE(snap) << snap.error().message;
-  EXPECT_GT(snap->run->suppressed_bytes, 5 * kMiB);
+  EXPECT_GT(snap->run->suppressed_bytes, 2 * kMiB);  // as above: 2 of 8 blocks sampled
   EXPECT_FALSE(snap->run->gate_failed);
   // A bad suppressions file is an error before CMD runs.
   {
