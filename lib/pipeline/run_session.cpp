@@ -19,6 +19,7 @@
 #include "collect/smaps.h"
 #include "collect/target.h"
 #include "pipeline/probe_session.h"
+#include "pipeline/serial_detacher.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
 
@@ -62,10 +63,6 @@ struct Traced {
 class RunSession {
  public:
   explicit RunSession(const RunOptions& o) : opt_(o) {}
-  ~RunSession() {
-    // Detaching takes ~1 s per process image; it runs beside the loop, joined here.
-    for (auto& t : reapers_) t.join();
-  }
 
   Result<RunOutcome> run();
 
@@ -83,11 +80,8 @@ class RunSession {
   // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
   // leave it to the caller (PendingDetach) so the report is not held up.
   void retire(std::unique_ptr<ProbeSession> probes) {
-    if (cmd_ended_) {
-      pending_->add(std::move(probes));
-      return;
-    }
-    reapers_.emplace_back([p = std::move(probes)]() mutable { p.reset(); });
+    if (cmd_ended_) pending_->add(std::move(probes));
+    else detacher_.add(std::move(probes));
   }
   bool cmd_ended_ = false;
   std::shared_ptr<PendingDetach> pending_ = std::make_shared<PendingDetach>();
@@ -113,7 +107,7 @@ class RunSession {
   uint64_t images_ = 0;
   uint64_t hits_ = 0, samples_ = 0;
   model::Drops drops_;
-  std::vector<std::thread> reapers_;
+  SerialDetacher detacher_;
 };
 
 void RunSession::on_exec(pid_t pid) {
@@ -310,6 +304,7 @@ Result<RunOutcome> RunSession::run() {
   for (auto& [pid, ev] : held_) collect::resume(ev);  // never left stopped for good
   held_.clear();
   cmd_ended_ = true;
+  for (auto& p : detacher_.stop()) pending_->add(std::move(p));  // waits for one detach at most
   out.pending = pending_;
   // Descendants still running when CMD ended (daemons) are not waited for.
   for (auto& [pid, t] : traced_) {
