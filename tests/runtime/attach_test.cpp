@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "attach_helpers.h"
+#include "bpf_programs.h"
 
 namespace memgap::test {
 namespace {
@@ -92,24 +93,13 @@ TEST(Attach, FindsCallocReallocMemalignAlignedAllocAndMmapLeaks) {
   EXPECT_EQ(run.snapshot.sites[0].frames[0].function, "mmap_site");
 }
 
-// memgap's BPF programs as bpftool lists them (by name). Runtime tests run serially, so a
-// count taken before, during and after one attach is this attach's doing.
-size_t count_memgap_programs() {
-  Child bpftool({"/usr/sbin/bpftool", "prog", "list"});
-  bpftool.wait_exit(kTimeoutMs);
-  size_t n = 0;
-  const std::string& out = bpftool.out();
-  for (size_t at = out.find("name malloc_enter"); at != std::string::npos; at = out.find("name malloc_enter", at + 1)) ++n;
-  return n;
-}
-
 TEST(Attach, TargetKeepsRunningAfterDetachAndNoProgramIsLeftLoaded) {
   Child target({target_path("leak_fp"), "leak"});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
-  size_t before = count_memgap_programs();
   Child memgap({MEMGAP_BIN, "attach", std::to_string(target.pid()), "--sample-bytes", "64KiB"});
   ASSERT_TRUE(memgap.wait_for("Attached", kTimeoutMs, true));
-  EXPECT_EQ(count_memgap_programs(), before + 1) << "bpftool does not show memgap's program while attached";
+  const auto probes = loaded_malloc_enter(held_prog_ids(memgap.pid()));
+  EXPECT_EQ(probes.size(), 1u) << "bpftool does not show memgap's program while attached";
   target.send("go");
   EXPECT_TRUE(target.wait_for("done", kTimeoutMs));
   kill(memgap.pid(), SIGINT);
@@ -117,7 +107,7 @@ TEST(Attach, TargetKeepsRunningAfterDetachAndNoProgramIsLeftLoaded) {
   // The target still works, unprobed, and nothing memgap loaded outlives it.
   target.send("go");
   EXPECT_TRUE(target.wait_for("done", kTimeoutMs));
-  EXPECT_EQ(count_memgap_programs(), before) << "a memgap BPF program is still loaded";
+  EXPECT_TRUE(loaded_malloc_enter(probes).empty()) << "a memgap BPF program is still loaded";
 }
 
 TEST(Attach, DurationStopsTheWindowAndSigtermIsHonoured) {

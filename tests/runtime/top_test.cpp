@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bpf_programs.h"
 #include "harness.h"
 
 namespace memgap::test {
@@ -35,30 +36,6 @@ std::string run_capture(const std::string& cmd) {
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   pclose(p);
-  return out;
-}
-
-// BPF programs a process holds (program and link fds carry "prog_id:" in fdinfo), so
-// that "left no probe behind" is checked on memgap's own programs, not on whatever other
-// runs on the machine have loaded.
-std::set<int> held_prog_ids(int pid) {
-  std::set<int> ids;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo", ec)) {
-    std::ifstream in(e.path());
-    for (std::string l; std::getline(in, l);)
-      if (l.rfind("prog_id:", 0) == 0) ids.insert(std::atoi(l.c_str() + 8));
-  }
-  return ids;
-}
-
-// Loaded programs named malloc_enter among `ids`.
-std::set<int> loaded_malloc_enter(const std::set<int>& ids) {
-  std::set<int> out;
-  for (int id : ids) {
-    std::string show = run_capture("bpftool prog show id " + std::to_string(id) + " 2>/dev/null");
-    if (show.find("malloc_enter") != std::string::npos) out.insert(id);
-  }
   return out;
 }
 
