@@ -272,6 +272,10 @@ Result<RunOutcome> RunSession::run() {
           // was read while it ran.
           if (ev.pid == main_pid_) cmd_ended_ = true;
           finish_image(ev.pid, false);
+          // Its PID may come back as a later child's, whose first stop must be seen as one.
+          seen_.erase(ev.pid);
+          held_.erase(ev.pid);
+          forks_.erase(ev.pid);
           if (ev.pid == main_pid_) {
             out.exit_status = ev.status;
             out.killed_by_signal = ev.signal != 0;
