@@ -59,6 +59,15 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
   // old kernels and fails without CAP_SYS_RESOURCE, which is fine.
   rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
   if (setrlimit(RLIMIT_MEMLOCK, &unlimited) != 0) spdlog::debug("setrlimit(MEMLOCK) failed: {}", std::strerror(errno));
+  // A probed program holds ~50 descriptors (links, maps, ring buffer, opened modules)
+  // until it is detached; `run --follow` over a parallel test runner holds many at once,
+  // past the usual soft limit of 1024. Raise it to the hard limit, in memgap only: the
+  // command was forked before the first tracer opens, so it keeps its own limits.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) spdlog::debug("setrlimit(NOFILE) failed: {}", std::strerror(errno));
+  }
 
   std::unique_ptr<Tracer> t(new Tracer());
   t->on_event_ = std::move(on_event);
