@@ -161,14 +161,18 @@ TEST(RunGate, FollowProbesForkedChildrenFromTheirFirstInstruction) {
   auto snap = model::read_snapshot_file(out);
   ASSERT_TRUE(snap) << snap.error().message;
   ASSERT_TRUE(snap->run.has_value());
-  EXPECT_EQ(snap->run->processes, 2u);
+  EXPECT_EQ(snap->run->processes, 3u);  // parent, child, grandchild
   EXPECT_EQ(snap->run->exit_status, 4);
   const model::Site* site = leaf_site(*snap, "leak_in_forked_child");
   ASSERT_NE(site, nullptr) << with.err;
   EXPECT_EQ(site->live_bytes, 23u * 4096);
   EXPECT_EQ(site->live_objects, 23u);
+  const model::Site* nested = leaf_site(*snap, "leak_in_grandchild");
+  ASSERT_NE(nested, nullptr) << with.err;
+  EXPECT_EQ(nested->live_bytes, 7u * 8192);
+  EXPECT_EQ(nested->live_objects, 7u);
   // The parent's block the child inherited (and the parent freed) is nobody's leak.
-  EXPECT_EQ(snap->run->leaked_bytes, 23u * 4096) << with.err;
+  EXPECT_EQ(snap->run->leaked_bytes, 23u * 4096 + 7u * 8192) << with.err;
   const model::Site* kept = leaf_site(*snap, "kept_across_fork");
   ASSERT_NE(kept, nullptr) << with.err;  // the parent's allocation, sampled in the parent
   EXPECT_EQ(kept->live_bytes, 0u);
