@@ -8,21 +8,16 @@
 #include <cstring>
 
 #include "bpf/memgap_go.h"
+#include "collect/bpf_setup.h"
 #include "memgap_go.skel.h"
 
 namespace memgap::collect {
 namespace {
 constexpr size_t kStackDepth = 64;  // value_size of go_stacks
-
-Error bpf_error(const std::string& what, int err) {
-  err = err < 0 ? -err : err;
-  if (err == EPERM || err == EACCES)
-    return make_error(what + ": permission denied", "run as root or grant CAP_BPF,CAP_PERFMON");
-  return make_error(what + ": " + std::strerror(err), "run with -v for libbpf's messages");
-}
 }  // namespace
 
 Result<std::unique_ptr<GoTracer>> GoTracer::attach(const GoTracerConfig& config) {
+  prepare_bpf();
   std::unique_ptr<GoTracer> t(new GoTracer());
   t->skel_ = memgap_go_bpf::open();
   if (!t->skel_) return bpf_error("cannot open the Go BPF object", errno);
