@@ -5,15 +5,10 @@
 #include <ctime>
 
 #include "collect/proc_brief.h"
+#include "util/cpu_time.h"
 
 namespace memgap::pipeline {
 namespace {
-
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -42,7 +37,7 @@ void MachineTop::apply_detail(model::TopProcess& p, uint64_t t_ms) const {
 }
 
 model::TopFrame MachineTop::refresh(uint64_t t_ms) {
-  const double cpu0 = cpu_ms();
+  const double cpu0 = own_cpu_ms();
   const auto briefs = collect::read_briefs(proc_);
   rows_.clear();
   rows_.reserve(briefs.size());
@@ -90,7 +85,7 @@ model::TopFrame MachineTop::refresh(uint64_t t_ms) {
   last_ = model::TopFrame{};
   last_.iteration = f.iteration + 1;
   last_.unix_ms = unix_ms();
-  last_.refresh_cpu_ms = cpu_ms() - cpu0;
+  last_.refresh_cpu_ms = own_cpu_ms() - cpu0;
   return view();
 }
 

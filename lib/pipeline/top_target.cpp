@@ -11,15 +11,10 @@
 #include "collect/target.h"
 #include "collect/smaps.h"
 #include "pipeline/snapshot_builder.h"
+#include "util/cpu_time.h"
 
 namespace memgap::pipeline {
 namespace {
-
-double self_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 // utime + stime of a process from /proc/PID/stat, in ms; 0 when unreadable.
 double process_cpu_ms(const collect::ProcSource& proc, int pid) {
@@ -62,7 +57,7 @@ Result<std::unique_ptr<TargetTop>> TargetTop::start(const TargetTopOptions& opti
   t->explainer_ = std::make_unique<MemoryExplainer>(options.pid, t->proc_, t->meta_);
   t->explainer_->window_started();
   t->t0_ = std::chrono::steady_clock::now();
-  t->cost_self_ms_ = self_cpu_ms();
+  t->cost_self_ms_ = own_cpu_ms();
   t->cost_target_ms_ = process_cpu_ms(t->proc_, options.pid);
   return t;
 }
@@ -117,7 +112,7 @@ WatchCost TargetTop::cost() {
   const uint64_t now = now_ms();
   model::Meta m;
   probes_->fill_meta(m);
-  const double self = self_cpu_ms(), target = process_cpu_ms(proc_, opt_.pid);
+  const double self = own_cpu_ms(), target = process_cpu_ms(proc_, opt_.pid);
   const double dt_ms = static_cast<double>(now - cost_t_ms_);
   if (dt_ms > 0) {
     c.probe_hits_per_s = static_cast<double>(m.probe_hits - cost_hits_) * 1000.0 / dt_ms;

@@ -18,16 +18,11 @@
 #include "../runtime/harness.h"
 #include "collect/proc_brief.h"
 #include "pipeline/top_model.h"
+#include "util/cpu_time.h"
 
 using memgap::test::Child;
 
 namespace {
-
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -52,9 +47,9 @@ int main(int argc, char** argv) {
   const double t0 = now_ms();
   double steady_cpu = 0, steady_wall = 0, first_cpu = 0, first_wall = 0, max_cpu = 0;
   for (int i = 0; i < refreshes; ++i) {
-    const double c = cpu_ms(), w = now_ms();
+    const double c = memgap::own_cpu_ms(), w = now_ms();
     auto f = top.refresh(static_cast<uint64_t>(w - t0));
-    const double dc = cpu_ms() - c, dw = now_ms() - w;
+    const double dc = memgap::own_cpu_ms() - c, dw = now_ms() - w;
     if (i == 0) first_cpu = dc, first_wall = dw;
     else steady_cpu += dc, steady_wall += dw, max_cpu = std::max(max_cpu, dc);
     std::printf("refresh %2d: %4zu rows  cpu %6.2f ms  wall %6.2f ms\n", i + 1, f.processes.size(), dc, dw);
@@ -76,10 +71,10 @@ int main(int argc, char** argv) {
     const int small = sleepers.empty() ? getpid() : sleepers.front()->pid();
     for (auto [pid, what] : {std::pair<int, std::string>{small, "sleeper"}, {largest.pid, largest.name}}) {
       memgap::pipeline::GoProbe go;
-      const double c = cpu_ms(), w = now_ms();
+      const double c = memgap::own_cpu_ms(), w = now_ms();
       auto g = memgap::pipeline::process_gap(pid, proc, go, false);
       std::printf("full split of %s (PID %d, RSS %llu KiB): %.2f ms CPU, %.2f ms wall%s\n", what.c_str(), pid,
-                  static_cast<unsigned long long>(g ? g->report.gap.rss / 1024 : 0), cpu_ms() - c, now_ms() - w,
+                  static_cast<unsigned long long>(g ? g->report.gap.rss / 1024 : 0), memgap::own_cpu_ms() - c, now_ms() - w,
                   g ? "" : " (failed)");
     }
   }
