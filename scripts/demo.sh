@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh --demo
 ./build/demo/memgap_demo_service &
 svc=$!
 trap 'kill $svc 2>/dev/null || true' EXIT

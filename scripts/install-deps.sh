@@ -29,3 +29,13 @@ packages=(
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# Go toolchains for the Go test targets, each named by its full path (tests/targets/go):
+# go1.19 is Debian's golang-go above; go1.26 is the machine's own; go1.27.3 is fetched by
+# the go command from the Go module proxy into the module cache.
+go126=/usr/local/go/bin/go
+if ! [ -x "$go126" ] || ! "$go126" env GOVERSION | grep -q '^go1\.26'; then
+  echo "install-deps: the machine's Go 1.26 is not at $go126 (see 'go env GOROOT')" >&2
+  exit 1
+fi
+GOTOOLCHAIN=go1.27.3 "$go126" env GOROOT >/dev/null

@@ -107,7 +107,7 @@ double slowdown(const std::vector<double>& with_a, const std::vector<double>& wi
 int main(int argc, char** argv) {
   int pairs = argc > 1 ? std::max(2, std::atoi(argv[1])) : 12;
   setenv("GOMAXPROCS", "1", 1);
-  std::string exe = std::string(MEMGAP_TARGETS_DIR) + "/go_allocbench";
+  std::string exe = std::string(MEMGAP_TARGETS_DIR) + "/go1.19/go_allocbench";
   Child a({"/usr/bin/taskset", "-c", "0", exe});
   Child b({"/usr/bin/taskset", "-c", "1", exe});
   Child* twins[2] = {&a, &b};

@@ -46,7 +46,7 @@ TEST(AttachGap, ProbedHeapIsTheLiveCategoryAndTheRestIsExplained) {
 }
 
 TEST(AttachGap, GoTargetGetsTheRuntimeSectionAndGoCategoriesWithoutProbes) {
-  Child target({target_path("go_leaky")});
+  Child target({target_path("go1.19/go_leaky")});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   Child memgap({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "1s", "--json"});
   ASSERT_EQ(memgap.wait_exit(kTimeoutMs), 0) << memgap.err();

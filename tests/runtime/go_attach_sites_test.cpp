@@ -21,7 +21,7 @@ const model::Site* top_site(const model::Snapshot& s) {
 }
 
 TEST(GoAttachSites, RetainingSiteLeadsInGoMode) {
-  Child target({target_path("go_heapprof")});
+  Child target({target_path("go1.19/go_heapprof")});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   auto run = attach_during(target, {});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -39,14 +39,14 @@ TEST(GoAttachSites, RetainingSiteLeadsInGoMode) {
 }
 
 TEST(GoAttachSites, SamplingOffIsSaid) {
-  Child target({target_path("go_leaky")});
+  Child target({target_path("go1.19/go_leaky")});
   Child memgap({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "1s", "--json"});
   EXPECT_EQ(memgap.wait_exit(kTimeoutMs), 0) << memgap.err();
   EXPECT_NE(memgap.out().find("--go-enable-profiling"), std::string::npos);
 }
 
 TEST(GoAttachSites, CgoLeakFoundAtItsCSite) {
-  Child target({target_path("go_cgoleak")});
+  Child target({target_path("go1.19/go_cgoleak")});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   auto run = attach_during(target, {"--sample-bytes", "64KiB"}, 2);
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -79,7 +79,7 @@ namespace {
 // The growing global map leads go.maps with its exact length; --go-maps adds the range
 // loop over it. Grown and iterated only while memgap is attached.
 TEST(GoAttachMaps, GrowingMapLeadsWithItsTrueLengthAndIterationHeat) {
-  Child target({target_path("go_heapprof")});
+  Child target({target_path("go1.19/go_heapprof")});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   std::string out = temp_path("maps.json");
   std::remove(out.c_str());
@@ -120,7 +120,7 @@ namespace {
 // --go-probe mallocgc samples in BPF (size in RAX): allocations in the window by site,
 // extrapolated; churn allocates 20000 × 256 B per round.
 TEST(GoAttachMallocgc, SampledAllocationsBySite) {
-  Child target({target_path("go_heapprof_stripped")});
+  Child target({target_path("go1.19/go_heapprof_stripped")});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
   auto run = attach_during(target, {"--go-probe", "mallocgc", "--sample-bytes", "64KiB"}, 4);
   ASSERT_EQ(run.exit_code, 0) << run.err;

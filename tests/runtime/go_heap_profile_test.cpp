@@ -119,14 +119,14 @@ TEST_P(GoHeapProfile, TopSiteMatchesTargetsOwnPprofAndPinnedArraysAreAttributed)
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Builds, GoHeapProfile, ::testing::Values("go_heapprof", "go_heapprof_stripped",
-                                                                   "go_heapprof_pie"));
+INSTANTIATE_TEST_SUITE_P(Builds, GoHeapProfile, ::testing::Values("go1.19/go_heapprof", "go1.19/go_heapprof_stripped",
+                                                                   "go1.19/go_heapprof_pie"));
 
 // go_leaky never references runtime.MemProfile: sampling is off until memgap is allowed
 // to write the rate, after which new allocations get sites.
 TEST(GoHeapProfileOff, SaysSoAndEnableProfilingTurnsItOn) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
-  gotest::GoProcess p(target("go_leaky"));
+  gotest::GoProcess p(target("go1.19/go_leaky"));
   ASSERT_EQ(p.line(), "ready");
   ASSERT_EQ(p.command("resume"), "resumed");
   collect::RealProcSource proc;

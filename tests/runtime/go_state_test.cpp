@@ -70,7 +70,7 @@ TEST_P(GoTarget, RuntimeFiguresMatchTheTargetsOwnMetrics) {
   ASSERT_FALSE(before.empty());
 
   EXPECT_EQ(state->version.text.rfind("go1.19", 0), 0u);
-  if (std::string(GetParam()) != "go_leaky") {
+  if (std::string(GetParam()) != "go1.19/go_leaky") {
     EXPECT_EQ(state->layout_source, "builtin go1.19");
     EXPECT_EQ(state->globals_source, "code references");
   } else {
@@ -168,10 +168,10 @@ TEST_P(GoTarget, GrowingMapShowsInHeapObjects) {
   EXPECT_GT(b->metrics.at("/gc/heap/allocs:bytes") - a->metrics.at("/gc/heap/allocs:bytes"), 1e6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Go119, GoTarget, ::testing::Values("go_leaky", "go_leaky_stripped", "go_leaky_pie"));
+INSTANTIATE_TEST_SUITE_P(Go119, GoTarget, ::testing::Values("go1.19/go_leaky", "go1.19/go_leaky_stripped", "go1.19/go_leaky_pie"));
 
 TEST(GoLayout, BuiltinGo119MatchesDwarf) {
-  auto dw = layout_from_dwarf(target("go_leaky"));
+  auto dw = layout_from_dwarf(target("go1.19/go_leaky"));
   ASSERT_TRUE(dw) << dw.error().message;
   auto v = parse_go_version("go1.19.8");
   auto builtin = builtin_layout(*v);
@@ -183,7 +183,7 @@ TEST(GoLayout, BuiltinGo119MatchesDwarf) {
 TEST(GoGlobals, CodeReferencesAgreeWithSymbolTable) {
   // The unstripped build has both: the rules used for stripped binaries must find
   // exactly the symbols' addresses.
-  auto img = ElfImage::open(target("go_leaky"));
+  auto img = ElfImage::open(target("go1.19/go_leaky"));
   ASSERT_TRUE(img);
   auto ver = read_buildinfo_version(*img);
   ASSERT_TRUE(ver);
@@ -191,7 +191,7 @@ TEST(GoGlobals, CodeReferencesAgreeWithSymbolTable) {
   ASSERT_TRUE(pc);
   auto pcln = Pclntab::parse(*pc, img->section(".text")->addr);
   ASSERT_TRUE(pcln);
-  auto layout = layout_from_dwarf(target("go_leaky"));
+  auto layout = layout_from_dwarf(target("go1.19/go_leaky"));
   ASSERT_TRUE(layout);
   auto sym = globals_from_symtab(*img);
   auto code = globals_from_code(*img, *pcln, *ver, *layout);
@@ -207,7 +207,7 @@ TEST(GoGlobals, CodeReferencesAgreeWithSymbolTable) {
 }
 
 TEST(GoPclntab, NamesAndLinesMatchSymbolTable) {
-  auto img = ElfImage::open(target("go_leaky"));
+  auto img = ElfImage::open(target("go1.19/go_leaky"));
   ASSERT_TRUE(img);
   auto pc = img->section_bytes(".gopclntab");
   auto pcln = Pclntab::parse(*pc, img->section(".text")->addr);
@@ -231,7 +231,10 @@ TEST(GoPclntab, NamesAndLinesMatchSymbolTable) {
 namespace {
 // A copy of `name` whose .go.buildinfo claims another Go version (same length).
 std::string with_version(const std::string& name, const std::string& from, const std::string& to) {
-  std::string out = "/tmp/memgap_go_patched_" + std::to_string(getpid()) + "_" + name;
+  std::string flat = name;
+  for (char& c : flat)
+    if (c == '/') c = '_';
+  std::string out = "/tmp/memgap_go_patched_" + std::to_string(getpid()) + "_" + flat;
   std::ifstream in(target(name), std::ios::binary);
   std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto img = ElfImage::open(target(name));
@@ -247,7 +250,7 @@ std::string with_version(const std::string& name, const std::string& from, const
 }  // namespace
 
 TEST(GoRefusal, UnsupportedVersionIsRefusedNamingIt) {
-  for (const char* name : {"go_leaky", "go_leaky_stripped"}) {
+  for (const char* name : {"go1.19/go_leaky", "go1.19/go_leaky_stripped"}) {
     auto img = ElfImage::open(target(name));
     ASSERT_TRUE(img);
     auto real = read_buildinfo_version(*img);
@@ -280,7 +283,7 @@ TEST(GoRefusal, NonGoProcessIsNotGo) {
 }
 
 TEST(GoCensus, GroupGrowingAcrossTheWindowIsALeakSuspect) {
-  gotest::GoProcess p(target("go_leaky_stripped"));
+  gotest::GoProcess p(target("go1.19/go_leaky_stripped"));
   ASSERT_EQ(p.line(), "ready");
   collect::RealProcSource proc;
   auto reader = GoReader::open(p.pid(), proc);
@@ -337,7 +340,7 @@ TEST_P(GoTarget, MergedIntoTheProcessGap) {
 // GOGC and GOMEMLIMIT as the runtime holds them; a binding memory limit exercises the
 // limit-based heap goal (gcControllerState.memoryLimitHeapGoal).
 TEST(GoSettings, GogcGomemlimitAndTheLimitedHeapGoal) {
-  gotest::GoProcess p(target("go_leaky_stripped"), {}, {"GOGC=150", "GOMEMLIMIT=12MiB"});
+  gotest::GoProcess p(target("go1.19/go_leaky_stripped"), {}, {"GOGC=150", "GOMEMLIMIT=12MiB"});
   ASSERT_EQ(p.line(), "ready");
   usleep(1500000);  // grow past the limit's goal
   ASSERT_EQ(p.command("pause"), "paused");
