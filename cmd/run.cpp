@@ -50,6 +50,8 @@ struct RunArgs {
   size_t top = 10;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
+  std::string leak_kinds = "direct,indirect";
+  bool no_reachability = false;
 };
 
 }  // namespace
@@ -70,6 +72,11 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp, dwarf, auto")->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
       ->check(kStackCopyValidator);
+  sub->add_option("--leak-kinds", args->leak_kinds,
+                  "Kinds that fail the gate: direct, indirect, reachable, all (default direct,indirect, as LeakSanitizer)")
+      ->check(CLI::Validator([](std::string& v) { return analyze::parse_leak_kinds(v).error; }, "KINDS"));
+  sub->add_flag("--no-reachability", args->no_reachability,
+                "Count everything still allocated at exit as leaked (no heap walk and mark)");
   sub->add_option("CMD", args->argv, "The command and its arguments (after --)")->required();
 
   return [args]() -> int {
@@ -81,8 +88,10 @@ Action add_run_command(CLI::App& app) {
       if (!s) return report_error(s.error());
       sup.append(*s);
     }
+    auto kinds = analyze::parse_leak_kinds(a.leak_kinds);  // validated at parse
     pipeline::RunOptions opt;
     opt.argv = a.argv;
+    opt.reachability = !a.no_reachability;
     opt.sample_bytes = *parse_size(a.sample_bytes);
     if (opt.sample_bytes == 0) opt.sample_bytes = 1;
     opt.follow = a.follow;
@@ -105,6 +114,8 @@ Action add_run_command(CLI::App& app) {
     analyze::GateOptions gopt;
     if (!a.max_leak.empty()) gopt.max_leak = *parse_size(a.max_leak);
     gopt.suppressions = &sup;
+    gopt.kinds = kinds.set;
+    if (snap.run && snap.run->reachability) snap.run->reachability->leak_kinds = analyze::leak_kind_names(kinds.set);
     analyze::GateResult gate = analyze::evaluate_gate(snap, gopt);
     bool checked = !outcome->killed_by_signal;
     if (!checked) {

@@ -17,25 +17,97 @@ double site_sampling_variance(uint64_t live_bytes, uint64_t live_objects, uint64
   return b * s * (1.0 - p) / p;
 }
 
+LeakKindsParse parse_leak_kinds(const std::string& text) {
+  LeakKindsParse p;
+  p.set = {false, false, false};
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string k = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (k == "direct" || k == "definite") p.set.direct = true;
+    else if (k == "indirect") p.set.indirect = true;
+    else if (k == "reachable") p.set.reachable = true;
+    else if (k == "all") p.set = {true, true, true};
+    else {
+      p.error = "unknown leak kind '" + k + "' (direct, indirect, reachable, all)";
+      return p;
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return p;
+}
+
+std::vector<std::string> leak_kind_names(const LeakKindSet& k) {
+  std::vector<std::string> n;
+  if (k.direct) n.push_back("direct");
+  if (k.indirect) n.push_back("indirect");
+  if (k.reachable) n.push_back("reachable");
+  return n;
+}
+
+Counted counted_leak(const model::Site& site, const LeakKindSet& kinds) {
+  if (!site.leak_kinds) return {site.live_bytes, site.live_objects};
+  const model::LeakKinds& k = *site.leak_kinds;
+  Counted c;
+  if (kinds.direct) c.bytes += k.direct_bytes, c.objects += k.direct_objects;
+  if (kinds.indirect) c.bytes += k.indirect_bytes, c.objects += k.indirect_objects;
+  if (kinds.reachable) c.bytes += k.reachable_bytes, c.objects += k.reachable_objects;
+  return c;
+}
+
 GateResult evaluate_gate(const model::Snapshot& snapshot, const GateOptions& options) {
   GateResult r;
   double variance = 0;
   for (const auto& site : snapshot.sites) {
     if (site.live_bytes == 0) continue;
+    const Counted c = counted_leak(site, options.kinds);
+    if (site.leak_kinds && !options.kinds.reachable) r.reachable_bytes += site.leak_kinds->reachable_bytes;
+    if (c.bytes == 0) continue;
     if (options.suppressions) {
       if (const std::string* pattern = options.suppressions->match(site)) {
-        r.suppressed_bytes += site.live_bytes;
+        r.suppressed_bytes += c.bytes;
         r.suppressed.push_back({site, *pattern});
         continue;
       }
     }
-    r.leaked_bytes += site.live_bytes;
-    r.leaked_objects += site.live_objects;
-    variance += site_sampling_variance(site.live_bytes, site.live_objects, snapshot.meta.sample_bytes);
-    r.leaks.push_back(site);
+    r.leaked_bytes += c.bytes;
+    r.leaked_objects += c.objects;
+    variance += site_sampling_variance(c.bytes, c.objects, snapshot.meta.sample_bytes);
+    // The gate's list shows what it counted: a site's reachable part is not its leak.
+    model::Site leaked = site;
+    leaked.live_bytes = c.bytes;
+    leaked.live_objects = c.objects;
+    r.leaks.push_back(std::move(leaked));
   }
   rank_sites(r.leaks);
   r.noise_bytes = std::sqrt(variance);
+  const model::Reachability* reach =
+      snapshot.run && snapshot.run->reachability ? &*snapshot.run->reachability : nullptr;
+  if (reach && !reach->exact_bytes) {
+    // The heap walk saw every block, so the leaked total is exact; only the sites are
+    // estimates. What suppressions hide is known from sampled sites alone, so the
+    // sampling noise that remains is theirs.
+    const model::LeakKinds& t = reach->totals;
+    uint64_t exact = (options.kinds.direct ? t.direct_bytes : 0) + (options.kinds.indirect ? t.indirect_bytes : 0) +
+                     (options.kinds.reachable ? t.reachable_bytes : 0);
+    double suppressed_variance = 0;
+    for (const auto& sup : r.suppressed) {
+      const Counted c = counted_leak(sup.site, options.kinds);
+      suppressed_variance += site_sampling_variance(c.bytes, c.objects, snapshot.meta.sample_bytes);
+    }
+    r.leaked_bytes = exact > r.suppressed_bytes ? exact - r.suppressed_bytes : 0;
+    r.noise_bytes = std::sqrt(suppressed_variance);
+    r.exact_total = true;
+    if (options.max_leak) {
+      r.threshold_bytes = *options.max_leak;
+      r.failed = r.leaked_bytes > *options.max_leak;
+    } else {
+      r.threshold_bytes = static_cast<uint64_t>(std::ceil(3.0 * r.noise_bytes));
+      r.failed = static_cast<double>(r.leaked_bytes) > 3.0 * r.noise_bytes && r.leaked_bytes > 0;
+    }
+    return r;
+  }
   if (options.max_leak) {
     r.threshold_bytes = *options.max_leak;
     r.failed = r.leaked_bytes > *options.max_leak;

@@ -24,10 +24,33 @@
 
 namespace memgap::analyze {
 
+// Which of LeakSanitizer's kinds count as leaked when the run scanned reachability
+// (`--leak-kinds`): direct and indirect by default, as LSan; still-reachable memory is
+// reported and never fails the gate unless asked for.
+struct LeakKindSet {
+  bool direct = true, indirect = true, reachable = false;
+};
+// "direct,indirect", "all", "definite" (direct only, valgrind's name), ... ; unknown
+// names give an error naming them.
+struct LeakKindsParse {
+  LeakKindSet set;
+  std::string error;  // empty when fine
+};
+LeakKindsParse parse_leak_kinds(const std::string& text);
+std::vector<std::string> leak_kind_names(const LeakKindSet& k);
+
 struct GateOptions {
   std::optional<uint64_t> max_leak;          // unset: the noise rule above
   const Suppressions* suppressions = nullptr;
+  LeakKindSet kinds;                         // used when sites carry leak kinds
 };
+
+// The bytes and objects of `site` that the gate counts: its chosen leak kinds when a
+// reachability scan gave it some, else everything live.
+struct Counted {
+  uint64_t bytes = 0, objects = 0;
+};
+Counted counted_leak(const model::Site& site, const LeakKindSet& kinds);
 
 struct SuppressedSite {
   model::Site site;
@@ -40,9 +63,13 @@ struct GateResult {
   uint64_t leaked_bytes = 0;
   uint64_t leaked_objects = 0;
   uint64_t suppressed_bytes = 0;
+  uint64_t reachable_bytes = 0;    // still reachable at exit, not counted (reachability scanned)
   double noise_bytes = 0;          // one standard error of leaked_bytes
   uint64_t threshold_bytes = 0;    // fails above this (the noise rule's effective bound)
   bool failed = false;
+  // leaked_bytes is the heap walk's exact total (every block's verdict), not a sum of
+  // sampled sites; the sites list still shows estimates.
+  bool exact_total = false;
 };
 
 // Sampling variance (bytes²) of one site's live estimate at mean interval `sample_bytes`.

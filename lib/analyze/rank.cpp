@@ -36,6 +36,10 @@ void merge_same_source_sites(std::vector<model::Site>& sites) {
     m.alloc_bytes += s.alloc_bytes;
     m.alloc_objects += s.alloc_objects;
     m.growth_bytes_per_min += s.growth_bytes_per_min;
+    if (s.leak_kinds) {
+      if (!m.leak_kinds) m.leak_kinds = model::LeakKinds{};
+      m.leak_kinds->add(*s.leak_kinds);
+    }
     if (m.live_series.size() < s.live_series.size()) m.live_series.resize(s.live_series.size(), 0);
     for (size_t i = 0; i < s.live_series.size(); ++i) m.live_series[i] += s.live_series[i];
   }

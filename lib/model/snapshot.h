@@ -22,6 +22,26 @@ struct Frame {
   uint64_t address = 0;  // raw address in this process (never used to match across runs)
 };
 
+// What a reachability scan (memgap run at exit) found of a site's live blocks, by
+// LeakSanitizer's kinds; bytes and objects are extrapolated like live_bytes.
+struct LeakKinds {
+  uint64_t direct_bytes = 0, direct_objects = 0;
+  uint64_t indirect_bytes = 0, indirect_objects = 0;
+  uint64_t reachable_bytes = 0, reachable_objects = 0;
+  void add(const LeakKinds& o) {
+    direct_bytes += o.direct_bytes;
+    direct_objects += o.direct_objects;
+    indirect_bytes += o.indirect_bytes;
+    indirect_objects += o.indirect_objects;
+    reachable_bytes += o.reachable_bytes;
+    reachable_objects += o.reachable_objects;
+  }
+  // The site's verdict: its worst kind present ("direct", "indirect", "reachable").
+  const char* verdict() const {
+    return direct_objects ? "direct" : indirect_objects ? "indirect" : "reachable";
+  }
+};
+
 struct Site {
   std::vector<Frame> frames;  // frames[0] is the allocating call site (leaf first)
   uint64_t live_bytes = 0;    // extrapolated bytes still live at the end of the window
@@ -30,6 +50,7 @@ struct Site {
   uint64_t alloc_objects = 0;
   double growth_bytes_per_min = 0;  // slope of live bytes over the window
   std::vector<uint64_t> live_series;  // live bytes at each series[] point (for sparklines)
+  std::optional<LeakKinds> leak_kinds;  // set when reachability was scanned (run at exit)
 };
 
 struct Drops {
@@ -133,6 +154,20 @@ struct Module {
 };
 
 // `memgap run`: the command, how it ended, and the leak gate's verdict.
+// The heap walk and mark of `memgap run` at the command's exit: totals over every
+// block (exact per block; bytes are the blocks' payload sizes), how the blocks were
+// found, and what the scan cost.
+struct Reachability {
+  std::string blocks_source;  // "glibc heap walk (2 arenas)", "probes (every allocation)"
+  bool exact_bytes = false;   // block sizes are the requested sizes (probes at --sample-bytes 1)
+  LeakKinds totals;           // over all blocks, not extrapolated
+  uint64_t blocks = 0;
+  uint64_t root_bytes = 0, heap_bytes = 0;  // scanned
+  int threads = 0;
+  double pause_ms = 0;        // how long the scan held the stopped target
+  std::vector<std::string> leak_kinds;  // what the gate counts: "direct", "indirect"[, "reachable"]
+};
+
 struct RunInfo {
   std::vector<std::string> argv;
   int exit_status = 0;          // the command's status; 128+N when killed by signal N
@@ -142,6 +177,10 @@ struct RunInfo {
   uint64_t noise_bytes = 0;     // one standard error of leaked_bytes from sampling
   bool gate_failed = false;
   uint64_t processes = 0;       // processes probed (more than 1 with --follow)
+  // Set when verdicts come from a reachability scan; unset: everything live at exit
+  // counted as leaked (an allocator whose blocks could not be enumerated), and a note
+  // says why.
+  std::optional<Reachability> reachability;
 };
 
 struct Snapshot {

@@ -182,6 +182,30 @@ Meta read_meta(const json& j, const std::string& p) {
   return m;
 }
 
+// The six counters of LeakKinds, in one place for both directions.
+struct KindField {
+  const char* key;
+  uint64_t LeakKinds::*member;
+};
+const KindField kKindFields[] = {
+    {"direct_bytes", &LeakKinds::direct_bytes},       {"direct_objects", &LeakKinds::direct_objects},
+    {"indirect_bytes", &LeakKinds::indirect_bytes},   {"indirect_objects", &LeakKinds::indirect_objects},
+    {"reachable_bytes", &LeakKinds::reachable_bytes}, {"reachable_objects", &LeakKinds::reachable_objects},
+};
+
+LeakKinds read_leak_kinds(const json& j, const std::string& p) {
+  if (!j.is_object()) fail(p, "expected an object");
+  LeakKinds k;
+  for (const auto& f : kKindFields) k.*f.member = get_u64(member(j, f.key, p), p + "." + f.key);
+  return k;
+}
+
+json leak_kinds_json(const LeakKinds& k) {
+  json j = json::object();
+  for (const auto& f : kKindFields) j[f.key] = k.*f.member;
+  return j;
+}
+
 Site read_site(const json& j, const std::string& p) {
   Site s;
   s.frames = read_frames(member(j, "frames", p), p + ".frames");
@@ -195,6 +219,7 @@ Site read_site(const json& j, const std::string& p) {
     const json& a = get_array(*v, p + ".live_series");
     for (size_t i = 0; i < a.size(); ++i) s.live_series.push_back(get_u64(a[i], p + ".live_series"));
   }
+  if (const json* v = optional_member(j, "leak_kinds", p)) s.leak_kinds = read_leak_kinds(*v, p + ".leak_kinds");
   return s;
 }
 
@@ -282,6 +307,24 @@ RunInfo read_run(const json& j, const std::string& p) {
   if (const json* v = optional_member(j, "noise_bytes", p)) r.noise_bytes = get_u64(*v, p + ".noise_bytes");
   if (const json* v = optional_member(j, "processes", p)) r.processes = get_u64(*v, p + ".processes", kMaxItems);
   opt(j, "gate_failed", p, r.gate_failed, get_bool);
+  if (const json* v = optional_member(j, "reachability", p)) {
+    const std::string q = p + ".reachability";
+    if (!v->is_object()) fail(q, "expected an object");
+    Reachability a;
+    opt(*v, "blocks_source", q, a.blocks_source, get_string);
+    opt(*v, "exact_bytes", q, a.exact_bytes, get_bool);
+    a.totals = read_leak_kinds(member(*v, "totals", q), q + ".totals");
+    if (const json* x = optional_member(*v, "blocks", q)) a.blocks = get_u64(*x, q + ".blocks");
+    if (const json* x = optional_member(*v, "root_bytes", q)) a.root_bytes = get_u64(*x, q + ".root_bytes");
+    if (const json* x = optional_member(*v, "heap_bytes", q)) a.heap_bytes = get_u64(*x, q + ".heap_bytes");
+    if (const json* x = optional_member(*v, "threads", q)) a.threads = static_cast<int>(get_u64(*x, q + ".threads", kMaxItems));
+    if (const json* x = optional_member(*v, "pause_ms", q)) a.pause_ms = get_double(*x, q + ".pause_ms");
+    if (const json* x = optional_member(*v, "leak_kinds", q)) {
+      const json& arr = get_array(*x, q + ".leak_kinds");
+      for (size_t i = 0; i < arr.size(); ++i) a.leak_kinds.push_back(get_string(arr[i], q + ".leak_kinds"));
+    }
+    r.reachability = std::move(a);
+  }
   return r;
 }
 
@@ -391,14 +434,20 @@ std::string to_json(const Snapshot& s, int indent) {
                   {"unexplained", s.gap.unexplained},
                   {"explanation", s.gap.explanation}};
   json sites = json::array();
-  for (const auto& site : s.sites)
-    sites.push_back(json{{"frames", frames_json(site.frames)},
-                         {"live_bytes", site.live_bytes},
-                         {"live_objects", site.live_objects},
-                         {"alloc_bytes", site.alloc_bytes},
-                         {"alloc_objects", site.alloc_objects},
-                         {"growth_bytes_per_min", site.growth_bytes_per_min},
-                         {"live_series", site.live_series}});
+  for (const auto& site : s.sites) {
+    json js{{"frames", frames_json(site.frames)},
+            {"live_bytes", site.live_bytes},
+            {"live_objects", site.live_objects},
+            {"alloc_bytes", site.alloc_bytes},
+            {"alloc_objects", site.alloc_objects},
+            {"growth_bytes_per_min", site.growth_bytes_per_min},
+            {"live_series", site.live_series}};
+    if (site.leak_kinds) {
+      js["verdict"] = site.leak_kinds->verdict();
+      js["leak_kinds"] = leak_kinds_json(*site.leak_kinds);
+    }
+    sites.push_back(std::move(js));
+  }
   j["sites"] = sites;
   json series = json::array();
   for (const auto& p : s.series)
@@ -450,6 +499,14 @@ std::string to_json(const Snapshot& s, int indent) {
                     {"noise_bytes", r.noise_bytes},
                     {"gate_failed", r.gate_failed},
                     {"processes", r.processes}};
+    if (r.reachability) {
+      const Reachability& a = *r.reachability;
+      j["run"]["reachability"] = json{{"blocks_source", a.blocks_source}, {"exact_bytes", a.exact_bytes},
+                                      {"totals", leak_kinds_json(a.totals)}, {"blocks", a.blocks},
+                                      {"root_bytes", a.root_bytes},         {"heap_bytes", a.heap_bytes},
+                                      {"threads", a.threads},               {"pause_ms", a.pause_ms},
+                                      {"leak_kinds", a.leak_kinds}};
+    }
   }
   // Replace invalid UTF-8 (symbol names from hostile binaries) instead of throwing.
   return j.dump(indent, ' ', false, json::error_handler_t::replace);

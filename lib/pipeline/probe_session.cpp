@@ -172,7 +172,7 @@ void ProbeSession::fill_meta(model::Meta& meta) const {
     meta.notes.push_back(std::to_string(sampler_.stacks_dropped()) + " samples of stacks past the limit counted as one site");
 }
 
-std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series) {
+std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series, const std::vector<model::LeakKinds>* kinds) {
   std::vector<model::Site> out;
   const auto& stats = sampler_.stats();
   const auto& stacks = sampler_.stacks();
@@ -189,6 +189,7 @@ std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     frames_symbolized_ += site.frames.size();
     site.live_series = series.stack_series(i);
+    if (kinds && i < kinds->size()) site.leak_kinds = (*kinds)[i];
     out.push_back(std::move(site));
   }
   return out;

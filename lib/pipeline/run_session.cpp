@@ -18,6 +18,7 @@
 #include "collect/proc_source.h"
 #include "collect/smaps.h"
 #include "collect/target.h"
+#include "pipeline/exit_reachability.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/serial_detacher.h"
 #include "pipeline/series_recorder.h"
@@ -77,6 +78,11 @@ class RunSession {
   void probe_forked_child(pid_t child, pid_t parent, bool shares_memory);
   void start_probes(pid_t pid, const collect::Target& target);
   void finish_image(pid_t pid, bool alive);
+  // The reachability scan of an image held at its exit stop; false (with a note) when
+  // its blocks cannot be enumerated, and its live memory then counts as leaked.
+  bool scan_reachability(pid_t pid, const Traced& t, std::vector<model::LeakKinds>& kinds);
+  std::optional<model::Reachability> reach_;  // totals over every image scanned
+  bool reach_failed_ = false;
   // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
   // leave it to the caller (PendingDetach) so the report is not held up.
   void retire(std::unique_ptr<ProbeSession> probes) {
@@ -169,7 +175,14 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   }
   t.series.record(ms_since(t0_), main_memory_.rss(), &t.probes->sampler());
   t.probes->fill_meta(t.meta);
-  auto sites = t.probes->sites(t.series);
+  std::vector<model::LeakKinds> kinds;
+  bool scanned = alive && opt_.reachability && scan_reachability(pid, t, kinds);
+  if (!alive && opt_.reachability) {
+    reach_failed_ = true;
+    notes_.push_back("no reachability verdicts for PID " + std::to_string(pid) +
+                     ": it ended without an exit stop (killed, or exit from another thread)");
+  }
+  auto sites = t.probes->sites(t.series, scanned ? &kinds : nullptr);
   for (auto& m : t.probes->modules(sites)) modules_.emplace(m.name, m);
   hits_ += t.meta.probe_hits;
   samples_ += t.meta.samples;
@@ -191,6 +204,33 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   }
   retire(std::move(t.probes));
   traced_.erase(it);
+}
+
+bool RunSession::scan_reachability(pid_t pid, const Traced& t, std::vector<model::LeakKinds>& kinds) {
+  const collect::Sampler& sampler = t.probes->sampler();
+  const bool exact = opt_.sample_bytes <= 1 && t.meta.drops.live_map_full == 0 && t.meta.drops.events_lost == 0;
+  auto scan = scan_at_exit(pid, proc_, t.meta.allocator, sampler, exact);
+  if (!scan) {
+    reach_failed_ = true;
+    notes_.push_back("no reachability verdicts for PID " + std::to_string(pid) + " (" + scan.error().message +
+                     "): everything live at exit counts as leaked");
+    return false;
+  }
+  for (auto& n : scan->notes) notes_.push_back(std::move(n));
+  kinds = leak_kinds_by_stack(*scan, sampler);
+  if (!reach_) {
+    reach_ = scan->summary;
+  } else {
+    reach_->totals.add(scan->summary.totals);
+    reach_->blocks += scan->summary.blocks;
+    reach_->root_bytes += scan->summary.root_bytes;
+    reach_->heap_bytes += scan->summary.heap_bytes;
+    reach_->threads += scan->summary.threads;
+    reach_->pause_ms += scan->summary.pause_ms;
+    reach_->exact_bytes = reach_->exact_bytes && scan->summary.exact_bytes;
+    if (reach_->blocks_source != scan->summary.blocks_source) reach_->blocks_source += "; " + scan->summary.blocks_source;
+  }
+  return true;
 }
 
 bool RunSession::on_first_stop(const TraceEvent& ev) {
@@ -338,6 +378,9 @@ Result<RunOutcome> RunSession::run() {
   info.argv = opt_.argv;
   info.exit_status = out.exit_status;
   info.processes = images_;
+  // Verdicts only when every image that was scanned had them: a mix would count one
+  // program's reachable memory and not another's.
+  if (reach_ && !reach_failed_) info.reachability = reach_;
   s.run = info;
   return out;
 }

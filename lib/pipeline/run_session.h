@@ -25,6 +25,9 @@ struct RunOptions {
   // and a child forked without exec gets probes on its copy of the parent before it runs
   // (its leaks are what it allocated itself). vfork children are probed at their exec.
   bool follow = false;
+  // At each probed program's exit, walk its heap and mark from its roots (LSan's
+  // verdicts: direct, indirect, still reachable) while it is held at its exit stop.
+  bool reachability = true;
   // Set to CMD's PID once it exists (0 before and after), so a signal handler can
   // forward signals to it.
   std::atomic<int>* child_pid = nullptr;

@@ -132,6 +132,11 @@ struct Walker {
   // following bin lists (one syscall per chunk) on fragmented heaps. False on a read
   // failure or a header that cannot be right.
   bool linear_free(uint64_t c, uint64_t end, uint64_t top, uint64_t& free_out) {
+    return walk_linear(c, end, top, free_out, nullptr);
+  }
+
+  // The walk itself; `in_use`, when given, receives every chunk in use (address, size).
+  bool walk_linear(uint64_t c, uint64_t end, uint64_t top, uint64_t& free_out, std::vector<Range>* in_use) {
     constexpr uint64_t kWindow = 1 << 20;
     std::vector<unsigned char> win;
     uint64_t base = 0;
@@ -164,10 +169,57 @@ struct Walker {
       if (!(next_size & 1)) {
         total += s;
         ++st.free_chunks;
+      } else if (in_use) {
+        in_use->push_back({c, c + s});
       }
       c = next;
     }
     free_out = total;
+    return true;
+  }
+
+  // Chunk addresses on one arena's fastbin lists (they look in use to their neighbours).
+  void fastbin_chunks(uint64_t arena, std::set<uint64_t>& out) {
+    for (uint64_t i = 0; i < L.nfastbins; ++i) {
+      auto p = mem.u64(arena + L.fastbins + 8 * i);
+      uint64_t cur = p ? *p : 0, n = 0;
+      while (cur && n++ < kMaxChunksPerList && !over_budget(n)) {
+        out.insert(cur);
+        auto nx = mem.u64(cur + L.chunk_fd);
+        if (!nx) { st.truncated = true; break; }
+        cur = L.safe_linking ? (((cur + L.chunk_fd) >> 12) ^ *nx) : *nx;
+        if (cur & 0xf) { st.truncated = true; break; }
+      }
+    }
+  }
+
+  // The chunks parked in the tcache whose chunk is at p (if p holds one), by chunk
+  // address, and p itself: a cache is malloc's own, never the program's block.
+  bool tcache_chunks(uint64_t p, std::set<uint64_t>& out) {
+    if (!L.has_tcache || L.tcache_size > 4096 || chunk_size(p) != ((L.tcache_size + 8 + 15) & ~15ull)) return false;
+    std::vector<unsigned char> buf(L.tcache_size);
+    if (!mem.read(p + 16, buf.data(), buf.size())) return false;
+    const uint64_t bins = (L.tcache_size - L.tcache_entries) / 8;
+    std::vector<uint64_t> heads;
+    for (uint64_t i = 0; i < bins; ++i) {
+      uint64_t count = 0, entry = 0;
+      std::memcpy(&count, &buf[L.tcache_counts + i * L.tcache_count_width], L.tcache_count_width);
+      std::memcpy(&entry, &buf[L.tcache_entries + i * 8], 8);
+      if ((count != 0) != (entry != 0) || count > 65535) return false;  // not a tcache
+      heads.push_back(entry);
+    }
+    out.insert(p);
+    for (uint64_t e : heads) {
+      // Entries point at the chunk's user memory; `next` is its first word, mangled
+      // like fastbin links from glibc 2.32 on.
+      for (uint64_t n = 0; e && n < 65536; ++n) {
+        if (e & 0xf) { st.truncated = true; break; }
+        out.insert(e - 16);
+        auto nx = mem.u64(e);
+        if (!nx) { st.truncated = true; break; }
+        e = L.safe_linking ? ((e >> 12) ^ *nx) : *nx;
+      }
+    }
     return true;
   }
 
@@ -294,6 +346,82 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
   st.source = "glibc malloc state (" + std::to_string(st.arenas) + " arena" + (st.arenas == 1 ? "" : "s") + ", " +
               std::to_string(st.tcaches) + " tcache" + (st.tcaches == 1 ? "" : "s") + ") read with libc6-dbg DWARF";
   return st;
+}
+
+Result<HeapChunks> read_glibc_heap_chunks(int pid, const std::vector<collect::Mapping>& maps) {
+  const collect::Mapping* libc = nullptr;
+  for (const auto& m : maps)
+    if (is_libc(m.path) && (!libc || m.start < libc->start)) libc = &m;
+  if (!libc) return make_error("libc is not mapped in process " + std::to_string(pid), "the target does not use glibc malloc");
+  std::string path = "/proc/" + std::to_string(pid) + "/root" + libc->path;
+  if (::access(path.c_str(), R_OK) != 0) path = libc->path;
+  auto layout = load_malloc_layout(path);
+  if (!layout) return layout.error();
+  const MallocLayout& L = *layout;
+  const uint64_t bias = libc->start - libc->offset - L.load_vaddr;
+
+  RemoteMemory mem(pid);
+  ArenaState st;
+  Walker w{L, mem, st};
+  // The target is held still for this walk: no budget, the walk must be whole.
+  w.deadline = std::chrono::steady_clock::time_point::max();
+  HeapChunks out;
+  std::vector<Range> in_use;
+  std::set<uint64_t> not_blocks;  // fastbin and tcache chunks, tcache structures
+  const uint64_t main_arena = bias + L.main_arena;
+  const uint64_t sbrk = mem.u64(bias + L.mp + L.sbrk_base).value_or(0);
+  std::set<uint64_t> seen;
+  uint64_t arena = main_arena;
+  // malloc never called: no arena is initialised and there is no block.
+  if (!mem.u64(main_arena + L.top)) return make_error("cannot read main_arena of process " + std::to_string(pid), "the process exited");
+  if (*mem.u64(main_arena + L.top) == 0) arena = 0;
+  while (arena && !seen.count(arena) && seen.size() < 4096) {
+    seen.insert(arena);
+    const uint64_t top = mem.u64(arena + L.top).value_or(0);
+    if (!top) return make_error("cannot read an arena of process " + std::to_string(pid), "the process exited");
+    w.fastbin_chunks(arena, not_blocks);
+    uint64_t ignored = 0;
+    if (arena == main_arena) {
+      const uint64_t flags = mem.u64(arena + L.flags).value_or(2) & 0xffffffffu;
+      if (flags & 2) return make_error("the brk heap has holes (non-contiguous main arena): its chunks cannot be walked");
+      if (sbrk && !w.walk_linear((sbrk + 15) & ~15ull, top, top, ignored, &in_use))
+        return make_error("the brk heap of process " + std::to_string(pid) + " could not be walked chunk by chunk");
+      if (sbrk) w.tcache_chunks((sbrk + 15) & ~15ull, not_blocks);
+    } else {
+      for (const auto& h : w.collect_heaps(arena)) {
+        const bool first = arena >= h.start && arena < h.end;
+        const uint64_t start = first ? ((arena + L.state_size + 15) & ~15ull) : ((h.start + L.heap_info_size + 15) & ~15ull);
+        const uint64_t end = (top >= h.start && top < h.end) ? top : h.end;
+        if (!w.walk_linear(start, end, top, ignored, &in_use))
+          return make_error("a thread arena heap of process " + std::to_string(pid) + " could not be walked");
+      }
+      w.tcache_chunks((arena + L.state_size + 15) & ~15ull, not_blocks);
+    }
+    auto next = mem.u64(arena + L.next);
+    arena = next ? *next : 0;
+  }
+  // Tcaches of threads that share an arena are chunks somewhere in it: any in-use chunk
+  // of exactly a tcache's size whose contents check out as one is taken for one.
+  const uint64_t tsize = (L.tcache_size + 8 + 15) & ~15ull;
+  for (const auto& c : in_use)
+    if (L.has_tcache && c.end - c.start == tsize && !not_blocks.count(c.start)) w.tcache_chunks(c.start, not_blocks);
+  if (st.truncated) return make_error("a free list of process " + std::to_string(pid) + " could not be read whole");
+  st.mmapped_count = mem.u64(bias + L.mp + L.n_mmaps).value_or(0) & 0xffffffffu;
+  find_mmapped_chunks(maps, mem, st, st.arena_heaps, nullptr);
+  for (const auto& c : in_use)
+    if (!not_blocks.count(c.start)) out.chunks.push_back({c.start + 16, c.end});
+  for (const auto& m : st.mmapped_chunks) out.chunks.push_back({m.start + 16, m.end});
+  out.mmapped = st.mmapped_chunks.size();
+  out.arenas = static_cast<int>(seen.size());
+  out.internal = not_blocks.size();
+  std::sort(out.chunks.begin(), out.chunks.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  out.regions = st.arena_heaps;
+  if (sbrk) {
+    const uint64_t top = mem.u64(main_arena + L.top).value_or(0);
+    if (top > sbrk) out.regions.push_back({sbrk, top});
+  }
+  for (const auto& m : st.mmapped_chunks) out.regions.push_back(m);
+  return out;
 }
 
 }  // namespace memgap::runtime::glibc

@@ -46,4 +46,21 @@ struct ArenaState {
 Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
                                      const std::vector<Range>* resident = nullptr);
 
+// Every block the program holds in glibc's heap, for a reachability scan of a target
+// that is stopped: in-use chunks of every arena (walked header by header) and mmapped
+// chunks, less what only looks in use — chunks on fastbin and tcache lists and the
+// tcaches themselves. Each block is its chunk's payload [chunk + 16, next chunk), the
+// bytes a program pointer may point into.
+struct HeapChunks {
+  std::vector<Range> chunks;   // sorted by start
+  std::vector<Range> regions;  // where they lie: arena heaps, the brk heap, mmapped chunks
+  uint64_t mmapped = 0;        // how many of the blocks are mmapped chunks
+  uint64_t internal = 0;       // chunks set aside as free (fastbins, tcaches) or malloc's own
+  int arenas = 0;
+};
+
+// Fails, saying why, when a heap cannot be walked whole (a non-contiguous brk heap, a
+// torn list): a partial block list would turn reachable blocks into leaks.
+Result<HeapChunks> read_glibc_heap_chunks(int pid, const std::vector<collect::Mapping>& maps);
+
 }  // namespace memgap::runtime::glibc

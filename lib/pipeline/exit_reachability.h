@@ -1,0 +1,39 @@
+// Leak verdicts at a command's exit (memgap run), while its address space still exists
+// and memgap holds it stopped: every live heap block (glibc's own chunk list, or the
+// probes' list when every allocation was tracked), the roots LeakSanitizer scans, and
+// analyze/reachability's mark. The result gives each sampled live block its verdict, so
+// sites carry leak kinds.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analyze/reachability.h"
+#include "collect/proc_source.h"
+#include "collect/sampler.h"
+#include "model/snapshot.h"
+#include "util/result.h"
+
+namespace memgap::pipeline {
+
+struct ExitScan {
+  std::vector<analyze::HeapBlock> blocks;
+  std::vector<analyze::Reach> verdict;  // per block
+  model::Reachability summary;
+  std::vector<std::string> notes;
+  // Verdict of the block holding `addr`, or nullptr when no block holds it.
+  const analyze::Reach* at(uint64_t addr) const;
+};
+
+// `allocator` is the target's (meta.allocator); `exact`: the sampler tracked every
+// allocation (--sample-bytes 1, nothing dropped), so its live list is the block list.
+// Fails, saying why, when the blocks cannot be enumerated: the caller falls back to
+// counting everything live and labels it so.
+Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const std::string& allocator,
+                              const collect::Sampler& sampler, bool exact);
+
+// Per stack of `sampler`: the leak kinds of its sampled live blocks, extrapolated with
+// each sample's weight (as live_bytes is).
+std::vector<model::LeakKinds> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler);
+
+}  // namespace memgap::pipeline
