@@ -30,6 +30,8 @@ void install_stop_handlers() {
 }
 
 struct AttachArgs {
+  bool reachability = false;
+  std::string max_pause = "1s";
   int pid = 0;
   int pid_option = 0;
   std::string duration;
@@ -89,6 +91,11 @@ Action add_attach_command(CLI::App& app) {
       ->check(kSizeValidator);
   sub->add_option("--top", args->top, "Sites to show")->check(CLI::PositiveNumber);
   sub->add_flag("--no-probes", args->no_probes, "procfs and runtime state only: attach no probe");
+  sub->add_flag("--reachability", args->reachability,
+                "At the window's end, hold the target still and mark its heap from its roots: leak verdicts "
+                "(direct, indirect, still reachable) as LeakSanitizer gives them");
+  sub->add_option("--max-pause", args->max_pause, "Longest the --reachability scan may hold the target (default 1s)")
+      ->check(kDurationValidator);
   sub->add_flag("--go-enable-profiling", args->go_enable_profiling,
                 "Go: when the runtime's allocation sampling is off, turn it on (writes MemProfileRate into the target)");
   sub->add_option("--go-probe", args->go_probe, "Go: sample allocations with a BPF probe instead of the runtime")
@@ -120,6 +127,8 @@ Action add_attach_command(CLI::App& app) {
     opt.sample_bytes = *parse_size(a.sample_bytes);
     if (opt.sample_bytes == 0) opt.sample_bytes = 1;
     opt.no_probes = a.no_probes;
+    opt.reachability = a.reachability;
+    opt.max_pause_ms = *parse_duration_ms(a.max_pause);  // validated at parse
     opt.go_enable_profiling = a.go_enable_profiling;
     opt.go_probe = a.go_probe;
     opt.go_maps = a.go_maps;

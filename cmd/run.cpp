@@ -115,7 +115,7 @@ Action add_run_command(CLI::App& app) {
     if (!a.max_leak.empty()) gopt.max_leak = *parse_size(a.max_leak);
     gopt.suppressions = &sup;
     gopt.kinds = kinds.set;
-    if (snap.run && snap.run->reachability) snap.run->reachability->leak_kinds = analyze::leak_kind_names(kinds.set);
+    if (snap.reachability) snap.reachability->leak_kinds = analyze::leak_kind_names(kinds.set);
     analyze::GateResult gate = analyze::evaluate_gate(snap, gopt);
     bool checked = !outcome->killed_by_signal;
     if (!checked) {

@@ -83,7 +83,7 @@ GateResult evaluate_gate(const model::Snapshot& snapshot, const GateOptions& opt
   rank_sites(r.leaks);
   r.noise_bytes = std::sqrt(variance);
   const model::Reachability* reach =
-      snapshot.run && snapshot.run->reachability ? &*snapshot.run->reachability : nullptr;
+      snapshot.reachability ? &*snapshot.reachability : nullptr;
   if (reach && !reach->exact_bytes) {
     // The heap walk saw every block, so the leaked total is exact; only the sites are
     // estimates. What suppressions hide is known from sampled sites alone, so the

@@ -48,9 +48,15 @@ void merge_same_source_sites(std::vector<model::Site>& sites) {
 
 void rank_sites(std::vector<model::Site>& sites) {
   std::erase_if(sites, [](const model::Site& s) { return s.live_bytes == 0 && s.alloc_bytes == 0; });
-  std::stable_sort(sites.begin(), sites.end(), [](const model::Site& a, const model::Site& b) {
-    return std::make_tuple(a.live_bytes, a.growth_bytes_per_min, a.alloc_bytes) >
-           std::make_tuple(b.live_bytes, b.growth_bytes_per_min, b.alloc_bytes);
+  // With leak verdicts, leaked-for-sure memory (direct, then indirect) comes first: it
+  // is what someone chasing a leak wants to see before what is merely held.
+  auto leaked = [](const model::Site& s) {
+    return s.leak_kinds ? std::make_pair(s.leak_kinds->direct_bytes, s.leak_kinds->indirect_bytes)
+                        : std::make_pair(uint64_t{0}, uint64_t{0});
+  };
+  std::stable_sort(sites.begin(), sites.end(), [&](const model::Site& a, const model::Site& b) {
+    return std::make_tuple(leaked(a), a.live_bytes, a.growth_bytes_per_min, a.alloc_bytes) >
+           std::make_tuple(leaked(b), b.live_bytes, b.growth_bytes_per_min, b.alloc_bytes);
   });
 }
 

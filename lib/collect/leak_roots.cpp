@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "collect/threads.h"
 
@@ -52,7 +53,17 @@ const Mapping* mapping_at(const std::vector<Mapping>& maps, uint64_t a) {
 }
 }  // namespace
 
-Result<LeakRoots> read_leak_roots(int pid, const ProcSource& proc, const std::vector<Mapping>& maps) {
+Result<StoppedThread> registers_of(int tid) {
+  StoppedThread t;
+  t.tid = tid;
+  if (::ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) != 0)
+    return make_error("cannot read the registers of thread " + std::to_string(tid) + ": " + std::strerror(errno),
+                      "the process must be stopped under memgap");
+  return t;
+}
+
+Result<LeakRoots> read_leak_roots(int pid, const ProcSource& proc, const std::vector<Mapping>& maps,
+                                  const std::vector<StoppedThread>& stopped) {
   LeakRoots r;
   // Globals: each module's writable segments, placed by its load bias (the start of its
   // mapping at file offset 0 minus its first segment's page).
@@ -76,30 +87,32 @@ Result<LeakRoots> read_leak_roots(int pid, const ProcSource& proc, const std::ve
     for (const auto& s : *segs) r.ranges.push_back({s.vaddr + bias, s.vaddr + s.memsz + bias, "globals of " + path});
   }
 
-  // The stopped thread: registers, its stack from sp, and its TCB/static TLS (fs_base
-  // points at the TCB; static TLS lies just below it, in the same mapping).
-  user_regs_struct regs{};
-  if (::ptrace(PTRACE_GETREGS, pid, nullptr, &regs) != 0)
-    return make_error("cannot read the registers of PID " + std::to_string(pid) + ": " + std::strerror(errno),
-                      "the process must be stopped under memgap (memgap run)");
-  for (unsigned long long v : {regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.r8,
-                               regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15})
-    r.registers.push_back(v);
   auto stack_from = [&](uint64_t sp, const std::string& what) {
     const Mapping* m = mapping_at(maps, sp);
     if (!m) return false;
     r.ranges.push_back({sp, m->end, what});
     return true;
   };
-  if (stack_from(regs.rsp, "stack of thread " + std::to_string(pid))) ++r.threads;
-  if (const Mapping* tls = mapping_at(maps, regs.fs_base))
-    r.ranges.push_back({tls->start, tls->end, "TLS of thread " + std::to_string(pid)});
-
+  std::set<int> held;
+  for (const auto& t : stopped) {
+    held.insert(t.tid);
+    const auto& g = t.regs;
+    for (unsigned long long v : {g.rax, g.rbx, g.rcx, g.rdx, g.rsi, g.rdi, g.rbp, g.r8, g.r9, g.r10, g.r11, g.r12,
+                                 g.r13, g.r14, g.r15, g.fs_base})
+      r.registers.push_back(v);
+    const std::string name = "thread " + std::to_string(t.tid);
+    const Mapping* stack = mapping_at(maps, g.rsp);
+    if (stack_from(g.rsp, "stack of " + name)) ++r.threads;
+    // A thread's TCB and static TLS: in its own stack mapping for threads glibc created
+    // (covered above), in a mapping of their own for the main thread.
+    const Mapping* tls = mapping_at(maps, g.fs_base);
+    if (tls && tls != stack) r.ranges.push_back({tls->start, tls->end, "TLS of " + name});
+  }
   // The other threads, where they still exist.
   auto threads = read_threads(proc, pid);
   if (threads) {
     for (const auto& t : *threads) {
-      if (t.tid == pid) continue;
+      if (held.count(t.tid)) continue;
       if (t.sp && stack_from(t.sp, "stack of thread " + std::to_string(t.tid))) {
         ++r.threads;
         continue;

@@ -9,6 +9,7 @@
 
 #include "collect/maps.h"
 #include "collect/proc_source.h"
+#include "collect/stopped_threads.h"
 #include "util/result.h"
 
 namespace memgap::collect {
@@ -33,10 +34,16 @@ struct WritableSegment {
 };
 Result<std::vector<WritableSegment>> writable_segments(const std::string& path, uint64_t& first_vaddr);
 
-// `pid` must be a ptrace-stopped tracee of this process (its registers are read with
-// PTRACE_GETREGS). Other threads' stacks start at the pointer their /proc syscall file
-// shows; a thread whose pointer cannot be read has its whole stack mapping scanned
-// (conservative: more may be found reachable, never less).
-Result<LeakRoots> read_leak_roots(int pid, const ProcSource& proc, const std::vector<Mapping>& maps);
+// The registers of `tid`, a ptrace-stopped tracee of this process (memgap run's command
+// at its exit stop).
+Result<StoppedThread> registers_of(int tid);
+
+// `stopped`: the threads memgap holds, with their registers: each gives its registers,
+// its stack from its stack pointer up, and the mapping holding its thread pointer
+// (fs_base: TCB and static TLS) when that is not its stack. Other live threads (listed
+// in /proc but not held) have their stack from the pointer their /proc syscall file
+// shows; `threads_without_sp` counts those whose pointer cannot be read.
+Result<LeakRoots> read_leak_roots(int pid, const ProcSource& proc, const std::vector<Mapping>& maps,
+                                  const std::vector<StoppedThread>& stopped);
 
 }  // namespace memgap::collect

@@ -177,10 +177,6 @@ struct RunInfo {
   uint64_t noise_bytes = 0;     // one standard error of leaked_bytes from sampling
   bool gate_failed = false;
   uint64_t processes = 0;       // processes probed (more than 1 with --follow)
-  // Set when verdicts come from a reachability scan; unset: everything live at exit
-  // counted as leaked (an allocator whose blocks could not be enumerated), and a note
-  // says why.
-  std::optional<Reachability> reachability;
 };
 
 struct Snapshot {
@@ -193,6 +189,10 @@ struct Snapshot {
   std::optional<GoInfo> go;
   std::vector<Module> modules;  // optional in files: empty when not recorded
   std::optional<RunInfo> run;
+  // Set when verdicts come from a reachability scan (run at exit, attach --reachability);
+  // unset: no scan, or its blocks could not be enumerated (a note says why), and then
+  // `run` counts everything live at exit as leaked.
+  std::optional<Reachability> reachability;
 };
 
 }  // namespace memgap::model

@@ -293,6 +293,24 @@ GoInfo read_go(const json& j, const std::string& p) {
   return g;
 }
 
+Reachability read_reachability(const json& v, const std::string& q) {
+  if (!v.is_object()) fail(q, "expected an object");
+  Reachability a;
+  opt(v, "blocks_source", q, a.blocks_source, get_string);
+  opt(v, "exact_bytes", q, a.exact_bytes, get_bool);
+  a.totals = read_leak_kinds(member(v, "totals", q), q + ".totals");
+  if (const json* x = optional_member(v, "blocks", q)) a.blocks = get_u64(*x, q + ".blocks");
+  if (const json* x = optional_member(v, "root_bytes", q)) a.root_bytes = get_u64(*x, q + ".root_bytes");
+  if (const json* x = optional_member(v, "heap_bytes", q)) a.heap_bytes = get_u64(*x, q + ".heap_bytes");
+  if (const json* x = optional_member(v, "threads", q)) a.threads = static_cast<int>(get_u64(*x, q + ".threads", kMaxItems));
+  if (const json* x = optional_member(v, "pause_ms", q)) a.pause_ms = get_double(*x, q + ".pause_ms");
+  if (const json* x = optional_member(v, "leak_kinds", q)) {
+    const json& arr = get_array(*x, q + ".leak_kinds");
+    for (size_t i = 0; i < arr.size(); ++i) a.leak_kinds.push_back(get_string(arr[i], q + ".leak_kinds"));
+  }
+  return a;
+}
+
 RunInfo read_run(const json& j, const std::string& p) {
   RunInfo r;
   if (!j.is_object()) fail(p, "expected an object");
@@ -307,24 +325,6 @@ RunInfo read_run(const json& j, const std::string& p) {
   if (const json* v = optional_member(j, "noise_bytes", p)) r.noise_bytes = get_u64(*v, p + ".noise_bytes");
   if (const json* v = optional_member(j, "processes", p)) r.processes = get_u64(*v, p + ".processes", kMaxItems);
   opt(j, "gate_failed", p, r.gate_failed, get_bool);
-  if (const json* v = optional_member(j, "reachability", p)) {
-    const std::string q = p + ".reachability";
-    if (!v->is_object()) fail(q, "expected an object");
-    Reachability a;
-    opt(*v, "blocks_source", q, a.blocks_source, get_string);
-    opt(*v, "exact_bytes", q, a.exact_bytes, get_bool);
-    a.totals = read_leak_kinds(member(*v, "totals", q), q + ".totals");
-    if (const json* x = optional_member(*v, "blocks", q)) a.blocks = get_u64(*x, q + ".blocks");
-    if (const json* x = optional_member(*v, "root_bytes", q)) a.root_bytes = get_u64(*x, q + ".root_bytes");
-    if (const json* x = optional_member(*v, "heap_bytes", q)) a.heap_bytes = get_u64(*x, q + ".heap_bytes");
-    if (const json* x = optional_member(*v, "threads", q)) a.threads = static_cast<int>(get_u64(*x, q + ".threads", kMaxItems));
-    if (const json* x = optional_member(*v, "pause_ms", q)) a.pause_ms = get_double(*x, q + ".pause_ms");
-    if (const json* x = optional_member(*v, "leak_kinds", q)) {
-      const json& arr = get_array(*x, q + ".leak_kinds");
-      for (size_t i = 0; i < arr.size(); ++i) a.leak_kinds.push_back(get_string(arr[i], q + ".leak_kinds"));
-    }
-    r.reachability = std::move(a);
-  }
   return r;
 }
 
@@ -390,6 +390,7 @@ Snapshot read_snapshot(const json& j) {
     }
   }
   if (const json* r = optional_member(j, "run", "snapshot")) s.run = read_run(*r, "run");
+  if (const json* r = optional_member(j, "reachability", "snapshot")) s.reachability = read_reachability(*r, "reachability");
   return s;
 }
 
@@ -499,14 +500,14 @@ std::string to_json(const Snapshot& s, int indent) {
                     {"noise_bytes", r.noise_bytes},
                     {"gate_failed", r.gate_failed},
                     {"processes", r.processes}};
-    if (r.reachability) {
-      const Reachability& a = *r.reachability;
-      j["run"]["reachability"] = json{{"blocks_source", a.blocks_source}, {"exact_bytes", a.exact_bytes},
-                                      {"totals", leak_kinds_json(a.totals)}, {"blocks", a.blocks},
-                                      {"root_bytes", a.root_bytes},         {"heap_bytes", a.heap_bytes},
-                                      {"threads", a.threads},               {"pause_ms", a.pause_ms},
-                                      {"leak_kinds", a.leak_kinds}};
-    }
+  }
+  if (s.reachability) {
+    const Reachability& a = *s.reachability;
+    j["reachability"] = json{{"blocks_source", a.blocks_source}, {"exact_bytes", a.exact_bytes},
+                             {"totals", leak_kinds_json(a.totals)}, {"blocks", a.blocks},
+                             {"root_bytes", a.root_bytes},         {"heap_bytes", a.heap_bytes},
+                             {"threads", a.threads},               {"pause_ms", a.pause_ms},
+                             {"leak_kinds", a.leak_kinds}};
   }
   // Replace invalid UTF-8 (symbol names from hostile binaries) instead of throwing.
   return j.dump(indent, ' ', false, json::error_handler_t::replace);

@@ -1,5 +1,7 @@
 #include "pipeline/attach_session.h"
 
+#include "pipeline/exit_reachability.h"
+
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -99,6 +101,8 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
 
   SeriesRecorder series;
   const collect::Sampler* sampler = probes ? &probes->sampler() : nullptr;
+  std::vector<model::LeakKinds> kinds;  // per sampler stack, once the reachability scan ran
+  std::optional<model::Reachability> reach;
   auto snapshot_now = [&](bool alive) {
     model::Snapshot s;
     s.meta = meta;
@@ -114,7 +118,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     }
     s.series = series.points();
     if (probes) {
-      s.sites = probes->sites(series);
+      s.sites = probes->sites(series, reach ? &kinds : nullptr);
       s.modules = probes->modules(s.sites);  // build ids, for pprof and matching builds
     }
     if (go_sites && alive) {
@@ -124,6 +128,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     if (alive) explainer.explain(s, sampler, probe_sample_bytes);
     if (go_maps && alive && s.go) go_maps->fill(*s.go);
     if (s.memory.rollup.empty() && !s.series.empty()) s.memory.rollup["Rss"] = s.series.back().rss;
+    s.reachability = reach;
     finish_snapshot(s);
     if (!alive && s.gap.categories.empty())
       s.gap.unexplained = static_cast<int64_t>(s.gap.rss);  // nothing left to read: all unexplained
@@ -165,6 +170,20 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     meta.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");
   }
   series.record(end_ms, end_rss, sampler);
+  if (opt.reachability && alive) {
+    collect::Sampler none(opt.sample_bytes);
+    auto scan = scan_live(opt.pid, proc, meta.allocator, sampler ? *sampler : none,
+                          std::chrono::milliseconds(opt.max_pause_ms));
+    if (scan) {
+      reach = scan->summary;
+      reach->leak_kinds = {"direct", "indirect"};
+      if (sampler) kinds = leak_kinds_by_stack(*scan, *sampler);
+      for (auto& n : scan->notes) meta.notes.push_back(std::move(n));
+    } else {
+      meta.notes.push_back("no reachability scan: " + scan.error().message +
+                           (scan.error().hint.empty() ? "" : " (" + scan.error().hint + ")"));
+    }
+  }
   model::Snapshot snap = snapshot_now(alive && process_alive(opt.pid, proc));
   if (probes) spdlog::debug("{}", probes->cost_summary());
   snap.meta.duration_ms = end_ms;

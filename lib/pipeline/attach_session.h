@@ -21,6 +21,10 @@ struct AttachOptions {
   std::string unwind = "auto";   // fp, dwarf, auto (dwarf for C/C++ targets)
   uint32_t stack_copy_bytes = 16384;  // user stack copied per sample for dwarf unwinding
   bool no_probes = false;
+  // At the window's end: hold every thread still, walk the heap, mark from the roots
+  // (leak verdicts per site and exact totals), let go; never longer than max_pause_ms.
+  bool reachability = false;
+  uint64_t max_pause_ms = 1000;
   bool go_enable_profiling = false;  // Go: write MemProfileRate when the runtime's sampling is off
   std::string go_probe;              // Go: "" (runtime sampling) or "mallocgc"
   bool go_maps = false;              // Go: map-iteration heat (mapiterinit callers)

@@ -8,6 +8,8 @@
 
 #include "collect/leak_roots.h"
 #include "collect/maps.h"
+#include "collect/smaps.h"
+#include "collect/stopped_threads.h"
 #include "runtime/glibc/arena_reader.h"
 #include "runtime/glibc/thread_stacks.h"
 
@@ -19,7 +21,10 @@ namespace {
 // ranges (roots) read when asked. Memory held: the heap's size, for as long as the scan.
 class StoppedMemory final : public analyze::TargetMemory {
  public:
-  explicit StoppedMemory(int pid) : pid_(pid) {}
+  using Clock = std::chrono::steady_clock;
+  // Past `deadline` every read fails; the caller then refuses the whole result.
+  StoppedMemory(int pid, Clock::time_point deadline) : pid_(pid), deadline_(deadline) {}
+  bool expired() const { return Clock::now() > deadline_; }
 
   // Copies [start, end) now; a range that cannot be read whole is left to direct reads.
   void cache(uint64_t start, uint64_t end) {
@@ -31,6 +36,8 @@ class StoppedMemory final : public analyze::TargetMemory {
     std::sort(regions_.begin(), regions_.end(), [](const Region& a, const Region& b) { return a.start < b.start; });
   }
   bool read(uint64_t addr, void* out, size_t len) const override {
+    if ((++reads_ & 1023) == 0 && expired()) late_ = true;
+    if (late_) return false;
     auto it = std::upper_bound(regions_.begin(), regions_.end(), addr,
                                [](uint64_t a, const Region& r) { return a < r.start; });
     if (it != regions_.begin()) {
@@ -66,7 +73,13 @@ class StoppedMemory final : public analyze::TargetMemory {
     return true;
   }
   int pid_;
+  Clock::time_point deadline_;
+  mutable uint64_t reads_ = 0;
+  mutable bool late_ = false;
   std::vector<Region> regions_;
+
+ public:
+  bool late() const { return late_ || expired(); }
 };
 
 // Root ranges with the heap's regions cut out: a root must never cover heap blocks
@@ -97,13 +110,18 @@ const analyze::Reach* ExitScan::at(uint64_t addr) const {
   return addr < blocks[i].addr + blocks[i].size ? &verdict[i] : nullptr;
 }
 
-Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const std::string& allocator,
-                              const collect::Sampler& sampler, bool exact) {
+namespace {
+// `stopped`: the threads held, with registers. `all_held`: every thread of the process is
+// among them (attach); otherwise (run's exit stop) the others were killed, and glibc's
+// list says which stacks were theirs.
+Result<ExitScan> scan(int pid, const collect::ProcSource& proc, const std::string& allocator,
+                      const collect::Sampler& sampler, bool exact, const std::vector<collect::StoppedThread>& stopped,
+                      bool all_held, StoppedMemory::Clock::time_point deadline) {
   auto t0 = std::chrono::steady_clock::now();
   auto maps = collect::read_maps(proc, pid);
   if (!maps) return maps.error();
   ExitScan scan;
-  StoppedMemory mem(pid);
+  StoppedMemory mem(pid, deadline);
   std::vector<runtime::glibc::Range> heap;
   if (exact) {
     for (const auto& [addr, s] : sampler.live()) scan.blocks.push_back({addr, std::max<uint64_t>(1, s.size)});
@@ -132,7 +150,7 @@ Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const st
   for (const auto& h : heap) mem.cache(h.start, h.end);
   mem.sort();
 
-  auto roots = collect::read_leak_roots(pid, proc, *maps);
+  auto roots = collect::read_leak_roots(pid, proc, *maps, stopped);
   if (!roots) return roots.error();
   // The other threads: at the exit stop the kernel has killed them, so their stacks come
   // from glibc's own thread list. A live thread's whole stack block is scanned (its stack
@@ -148,6 +166,7 @@ Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const st
     };
     for (const auto& t : *threads) {
       if (t.live && !t.user_stack && t.block) {
+        if (all_held) continue;  // its stack was scanned from its stack pointer
         add_readable(t.block, t.block + t.block_size, "stack of a thread");
         ++roots->threads;
       } else {
@@ -163,6 +182,11 @@ Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const st
   r.words = roots->registers;
   scan.notes = roots->notes;
   auto result = analyze::mark_reachable(scan.blocks, r, mem);
+  if (mem.late())
+    return make_error("the scan took longer than the target may be held (" +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - t0).count()) + "ms)",
+                      "allow a longer pause with --max-pause");
   scan.verdict = std::move(result.verdict);
   auto& sum = scan.summary;
   sum.blocks = scan.blocks.size();
@@ -179,6 +203,40 @@ Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const st
   }
   sum.pause_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return scan;
+}
+
+}  // namespace
+
+Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const std::string& allocator,
+                              const collect::Sampler& sampler, bool exact) {
+  auto self = collect::registers_of(pid);
+  if (!self) return self.error();
+  // The command is already at its end: no limit on how long the scan holds it.
+  return scan(pid, proc, allocator, sampler, exact, {*self}, false, StoppedMemory::Clock::time_point::max());
+}
+
+Result<ExitScan> scan_live(int pid, const collect::ProcSource& proc, const std::string& allocator,
+                           const collect::Sampler& sampler, std::chrono::milliseconds max_pause) {
+  // Refuse before stopping anything when the heap is too large to scan in time: its
+  // resident anonymous memory at the scan rate measured here (tests/bench) is the
+  // estimate.
+  constexpr double kBytesPerMs = 512.0 * 1024;  // 0.5 GiB/s: below what the benchmark measures
+  auto rollup = collect::read_smaps_rollup(proc, pid);
+  if (!rollup) return rollup.error();
+  const double anon = static_cast<double>(rollup->count("Anonymous") ? rollup->at("Anonymous") : 0);
+  const double estimate_ms = anon / kBytesPerMs;
+  if (estimate_ms > static_cast<double>(max_pause.count()))
+    return make_error("a reachability scan of PID " + std::to_string(pid) + " would hold it about " +
+                          std::to_string(static_cast<long>(estimate_ms)) + "ms, longer than --max-pause " +
+                          std::to_string(max_pause.count()) + "ms",
+                      "allow it with a larger --max-pause, or scan at exit with memgap run");
+  const auto start = StoppedMemory::Clock::now();
+  auto held = collect::StoppedThreads::stop(pid, proc, max_pause);
+  if (!held) return held.error();
+  auto result = scan(pid, proc, allocator, sampler, false, held->threads(), true, start + max_pause);
+  held->release();  // let the target go before anything else happens
+  if (result) result->summary.pause_ms = std::chrono::duration<double, std::milli>(StoppedMemory::Clock::now() - start).count();
+  return result;
 }
 
 std::vector<model::LeakKinds> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler) {

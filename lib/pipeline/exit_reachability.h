@@ -1,9 +1,10 @@
 // Leak verdicts at a command's exit (memgap run), while its address space still exists
-// and memgap holds it stopped: every live heap block (glibc's own chunk list, or the
+// and memgap holds it stopped, or of a live process held still for the scan: every live heap block (glibc's own chunk list, or the
 // probes' list when every allocation was tracked), the roots LeakSanitizer scans, and
 // analyze/reachability's mark. The result gives each sampled live block its verdict, so
 // sites carry leak kinds.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ struct ExitScan {
 // counting everything live and labels it so.
 Result<ExitScan> scan_at_exit(int pid, const collect::ProcSource& proc, const std::string& allocator,
                               const collect::Sampler& sampler, bool exact);
+
+// The same scan of a live process (attach --reachability): every thread is held still
+// for it and let go at once; refused when it would hold the target longer than
+// `max_pause` (estimated from the heap's size before stopping anything, and checked
+// while scanning).
+Result<ExitScan> scan_live(int pid, const collect::ProcSource& proc, const std::string& allocator,
+                           const collect::Sampler& sampler, std::chrono::milliseconds max_pause);
 
 // Per stack of `sampler`: the leak kinds of its sampled live blocks, extrapolated with
 // each sample's weight (as live_bytes is).

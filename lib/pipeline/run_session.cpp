@@ -380,8 +380,8 @@ Result<RunOutcome> RunSession::run() {
   info.processes = images_;
   // Verdicts only when every image that was scanned had them: a mix would count one
   // program's reachable memory and not another's.
-  if (reach_ && !reach_failed_) info.reachability = reach_;
   s.run = info;
+  if (reach_ && !reach_failed_) s.reachability = reach_;
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "report/reachability_text.h"
 #include "report/table.h"
 #include "util/units.h"
 
@@ -27,20 +28,8 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
     out << "drops: live map full " << d.live_map_full << ", events lost " << d.events_lost << ", stacks lost "
         << d.stacks_lost << "\n";
   for (const auto& note : m.notes) out << "note: " << note << "\n";
-  const model::Reachability* reach = s.run && s.run->reachability ? &*s.run->reachability : nullptr;
-  if (reach) {
-    const auto& t = reach->totals;
-    auto kind = [](uint64_t bytes, uint64_t n) {
-      return format_size(bytes) + " in " + std::to_string(n) + (n == 1 ? " block" : " blocks");
-    };
-    out << "reachability (" << reach->blocks_source << ", every block): direct " << kind(t.direct_bytes, t.direct_objects)
-        << ", indirect " << kind(t.indirect_bytes, t.indirect_objects) << ", still reachable "
-        << kind(t.reachable_bytes, t.reachable_objects) << "\n";
-    out << "  scanned " << format_size(reach->root_bytes) << " of roots (" << reach->threads
-        << (reach->threads == 1 ? " thread" : " threads") << ") and " << format_size(reach->heap_bytes)
-        << " of heap; the target was held " << format_duration_ms(static_cast<uint64_t>(reach->pause_ms + 0.5))
-        << (reach->exact_bytes ? "" : "; bytes per site below are estimates from samples") << "\n";
-  }
+  const model::Reachability* reach = s.reachability ? &*s.reachability : nullptr;
+  if (reach) out << render_reachability(*reach);
   std::string counted;
   if (reach) {
     counted = " (";
@@ -56,7 +45,9 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
                                     format_size(static_cast<uint64_t>(g.noise_bytes + 0.5)) + ", at least 1 interval)";
   if (g.failed) {
     out << "LEAK GATE FAILED: " << format_size(g.leaked_bytes) << " leaked" << counted << " in " << g.leaks.size()
-        << (g.leaks.size() == 1 ? " site" : " sites") << ", above " << threshold << "\n\n";
+        << (g.leaks.size() == 1 ? " site" : " sites") << ", above " << threshold << "\n";
+    if (g.leaks.empty()) out << "  (no block of them was sampled: --sample-bytes 1 names every site)\n";
+    out << "\n";
   } else {
     out << "leak gate passed: " << format_size(g.leaked_bytes) << " leaked" << counted;
     if (!g.leaks.empty()) out << " in " << g.leaks.size() << (g.leaks.size() == 1 ? " site" : " sites");

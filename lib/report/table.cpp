@@ -1,5 +1,7 @@
 #include "report/table.h"
 
+#include "report/reachability_text.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -135,6 +137,7 @@ std::string render_attach_report(const model::Snapshot& s, size_t top, size_t wi
     out << "drops: live map full " << d.live_map_full << ", events lost " << d.events_lost << ", stacks lost "
         << d.stacks_lost << ", stacks truncated " << d.stacks_truncated << "\n";
   for (const auto& note : m.notes) out << "note: " << note << "\n";
+  if (s.reachability) out << render_reachability(*s.reachability);
   out << "\n";
   if (!s.gap.categories.empty()) out << format_gap_table(s.gap, static_cast<int>(width)) << "\n";
   if (s.sites.empty()) {

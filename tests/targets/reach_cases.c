@@ -1,4 +1,4 @@
-// reach_cases CASE: one shape of live memory at exit per case, each with a known
+// reach_cases CASE [wait]: one shape of live memory at exit per case, each with a known
 // LeakSanitizer verdict. Built twice (tests/targets/CMakeLists.txt): plain, for memgap,
 // and with -fsanitize=leak, for LSan's own answer on the same code. Sizes are distinct
 // per case so that a verdict's bytes name their case.
@@ -46,6 +46,7 @@ static __attribute__((noinline)) void scrub_stack(void) {
 
 static __attribute__((noinline)) void lose_list(int n) {
   struct node* volatile head = make_list(n);
+  keep((void*)head);
   head = NULL;
 }
 
@@ -134,8 +135,17 @@ int main(int argc, char** argv) {
     while (!ready) usleep(1000);
   } else if (!strcmp(c, "none")) {
   } else {
-    fprintf(stderr, "usage: reach_cases CASE\n");
+    fprintf(stderr, "usage: reach_cases CASE [wait]\n");
     return 2;
+  }
+  if (argc > 2 && !strcmp(argv[2], "wait")) {
+    // Live for attach --reachability: the shape is built; hold it until stdin closes.
+    scrub_stack();
+    printf("ready\n");
+    fflush(stdout);
+    char buf[64];
+    while (read(0, buf, sizeof buf) > 0) {
+    }
   }
   return 0;
 }
