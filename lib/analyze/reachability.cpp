@@ -58,6 +58,10 @@ bool for_each_word(const TargetMemory& mem, uint64_t start, uint64_t end, std::v
   bool ok = true;
   for (uint64_t a = start; a + 8 <= end; a += kPiece) {
     uint64_t len = std::min<uint64_t>(kPiece, (end - a) & ~7ull);
+    if (const uint64_t* w = mem.view(a, len)) {
+      for (size_t i = 0; i < len / 8; ++i) fn(w[i]);
+      continue;
+    }
     buf.resize(len / 8);
     if (!mem.read(a, buf.data(), len)) {
       ok = false;

@@ -41,6 +41,13 @@ class TargetMemory {
   virtual ~TargetMemory() = default;
   // Copies [addr, addr + len) into out; false when any of it cannot be read.
   virtual bool read(uint64_t addr, void* out, size_t len) const = 0;
+  // The bytes of [addr, addr + len) in place when the implementation holds them (no copy),
+  // else nullptr (then read() is used). 8-byte aligned when addr is.
+  virtual const uint64_t* view(uint64_t addr, size_t len) const {
+    (void)addr;
+    (void)len;
+    return nullptr;
+  }
 };
 
 struct Roots {

@@ -1,5 +1,6 @@
 #include "pipeline/attach_session.h"
 
+#include "collect/probe_plan.h"
 #include "pipeline/exit_reachability.h"
 
 #include <signal.h>
@@ -172,7 +173,11 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   series.record(end_ms, end_rss, sampler);
   if (opt.reachability && alive) {
     collect::Sampler none(opt.sample_bytes);
-    auto scan = scan_live(opt.pid, proc, meta.allocator, sampler ? *sampler : none,
+    // The allocator the probes would use (with --no-probes nothing has named it yet).
+    std::string allocator = meta.allocator;
+    if (allocator.empty())
+      if (auto plan = collect::plan_allocator_probes(*target)) allocator = plan->allocator;
+    auto scan = scan_live(opt.pid, proc, allocator, sampler ? *sampler : none,
                           std::chrono::milliseconds(opt.max_pause_ms));
     if (scan) {
       reach = scan->summary;

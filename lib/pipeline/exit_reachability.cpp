@@ -35,17 +35,18 @@ class StoppedMemory final : public analyze::TargetMemory {
   void sort() {
     std::sort(regions_.begin(), regions_.end(), [](const Region& a, const Region& b) { return a.start < b.start; });
   }
+  const uint64_t* view(uint64_t addr, size_t len) const override {
+    if ((++reads_ & 1023) == 0 && expired()) late_ = true;
+    if (late_ || (addr & 7)) return nullptr;
+    const Region* r = region_of(addr, len);
+    return r ? reinterpret_cast<const uint64_t*>(r->bytes.data() + (addr - r->start)) : nullptr;
+  }
   bool read(uint64_t addr, void* out, size_t len) const override {
     if ((++reads_ & 1023) == 0 && expired()) late_ = true;
     if (late_) return false;
-    auto it = std::upper_bound(regions_.begin(), regions_.end(), addr,
-                               [](uint64_t a, const Region& r) { return a < r.start; });
-    if (it != regions_.begin()) {
-      const Region& r = *(it - 1);
-      if (addr >= r.start && addr + len <= r.start + r.bytes.size()) {
-        std::memcpy(out, r.bytes.data() + (addr - r.start), len);
-        return true;
-      }
+    if (const Region* r = region_of(addr, len)) {
+      std::memcpy(out, r->bytes.data() + (addr - r->start), len);
+      return true;
     }
     return direct(addr, out, len);
   }
@@ -60,6 +61,18 @@ class StoppedMemory final : public analyze::TargetMemory {
     uint64_t start;
     std::vector<unsigned char> bytes;
   };
+  // The cached region holding all of [addr, addr + len), or nullptr. The last hit is
+  // tried first: the mark visits neighbouring blocks in runs.
+  const Region* region_of(uint64_t addr, size_t len) const {
+    auto inside = [&](const Region& r) { return addr >= r.start && addr + len <= r.start + r.bytes.size(); };
+    if (last_ < regions_.size() && inside(regions_[last_])) return &regions_[last_];
+    auto it = std::upper_bound(regions_.begin(), regions_.end(), addr,
+                               [](uint64_t a, const Region& r) { return a < r.start; });
+    if (it == regions_.begin() || !inside(*(it - 1))) return nullptr;
+    last_ = static_cast<size_t>(it - regions_.begin()) - 1;
+    return &regions_[last_];
+  }
+  mutable size_t last_ = 0;
   bool direct(uint64_t addr, void* out, size_t len) const {
     auto* o = static_cast<unsigned char*>(out);
     while (len) {
