@@ -61,6 +61,12 @@ GateResult evaluate_gate(const model::Snapshot& snapshot, const GateOptions& opt
   double variance = 0;
   for (const auto& site : snapshot.sites) {
     if (site.live_bytes == 0) continue;
+    // With verdicts, a site without one holds anonymous mappings, not heap blocks: not
+    // judged (as LSan does not judge them), reported apart.
+    if (snapshot.reachability && !site.leak_kinds) {
+      r.unjudged_bytes += site.live_bytes;
+      continue;
+    }
     const Counted c = counted_leak(site, options.kinds);
     if (site.leak_kinds && !options.kinds.reachable) r.reachable_bytes += site.leak_kinds->reachable_bytes;
     if (c.bytes == 0) continue;

@@ -64,6 +64,7 @@ struct GateResult {
   uint64_t leaked_objects = 0;
   uint64_t suppressed_bytes = 0;
   uint64_t reachable_bytes = 0;    // still reachable at exit, not counted (reachability scanned)
+  uint64_t unjudged_bytes = 0;     // anonymous mmap regions still mapped (no verdict, not counted)
   double noise_bytes = 0;          // one standard error of leaked_bytes
   uint64_t threshold_bytes = 0;    // fails above this (the noise rule's effective bound)
   bool failed = false;

@@ -102,7 +102,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
 
   SeriesRecorder series;
   const collect::Sampler* sampler = probes ? &probes->sampler() : nullptr;
-  std::vector<model::LeakKinds> kinds;  // per sampler stack, once the reachability scan ran
+  std::vector<std::optional<model::LeakKinds>> kinds;  // per sampler stack, once the reachability scan ran
   std::optional<model::Reachability> reach;
   auto snapshot_now = [&](bool alive) {
     model::Snapshot s;

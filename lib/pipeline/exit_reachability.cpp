@@ -115,6 +115,10 @@ std::vector<analyze::AddressRange> roots_outside(const std::vector<collect::Root
 
 }  // namespace
 
+bool is_mapping_stack(const collect::Sampler& sampler, uint32_t stack) {
+  return stack < sampler.stats().size() && sampler.stats()[stack].fn == MG_FN_MMAP;
+}
+
 const analyze::Reach* ExitScan::at(uint64_t addr) const {
   auto it = std::upper_bound(blocks.begin(), blocks.end(), addr,
                              [](uint64_t a, const analyze::HeapBlock& b) { return a < b.addr; });
@@ -137,7 +141,10 @@ Result<ExitScan> scan(int pid, const collect::ProcSource& proc, const std::strin
   StoppedMemory mem(pid, deadline);
   std::vector<runtime::glibc::Range> heap;
   if (exact) {
-    for (const auto& [addr, s] : sampler.live()) scan.blocks.push_back({addr, std::max<uint64_t>(1, s.size)});
+    // Heap blocks only: anonymous mmap regions the probes track are no malloc block (LSan
+    // does not judge them either); their sites stay without a verdict.
+    for (const auto& [addr, s] : sampler.live())
+      if (!is_mapping_stack(sampler, s.stack)) scan.blocks.push_back({addr, std::max<uint64_t>(1, s.size)});
     std::sort(scan.blocks.begin(), scan.blocks.end(), [](const auto& a, const auto& b) { return a.addr < b.addr; });
     scan.summary.blocks_source = "probes (every allocation tracked)";
     scan.summary.exact_bytes = true;
@@ -252,7 +259,7 @@ Result<ExitScan> scan_live(int pid, const collect::ProcSource& proc, const std::
   return result;
 }
 
-std::vector<model::LeakKinds> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler) {
+std::vector<std::optional<model::LeakKinds>> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler) {
   // Sums in doubles (weights are fractional), rounded once per stack.
   struct Acc {
     double bytes[3] = {0, 0, 0}, objects[3] = {0, 0, 0};
@@ -269,16 +276,19 @@ std::vector<model::LeakKinds> leak_kinds_by_stack(const ExitScan& scan, const co
     acc[s.stack].objects[k] += s.weight;
   }
   auto u = [](double d) { return static_cast<uint64_t>(d + 0.5); };
-  std::vector<model::LeakKinds> out(acc.size());
+  std::vector<std::optional<model::LeakKinds>> out(acc.size());
   for (size_t i = 0; i < acc.size(); ++i) {
+    if (is_mapping_stack(sampler, static_cast<uint32_t>(i))) continue;
     const Acc& a = acc[i];
     using R = analyze::Reach;
-    out[i].reachable_bytes = u(a.bytes[size_t(R::Reachable)]);
-    out[i].reachable_objects = u(a.objects[size_t(R::Reachable)]);
-    out[i].indirect_bytes = u(a.bytes[size_t(R::Indirect)]);
-    out[i].indirect_objects = u(a.objects[size_t(R::Indirect)]);
-    out[i].direct_bytes = u(a.bytes[size_t(R::Direct)]);
-    out[i].direct_objects = u(a.objects[size_t(R::Direct)]);
+    model::LeakKinds k;
+    k.reachable_bytes = u(a.bytes[size_t(R::Reachable)]);
+    k.reachable_objects = u(a.objects[size_t(R::Reachable)]);
+    k.indirect_bytes = u(a.bytes[size_t(R::Indirect)]);
+    k.indirect_objects = u(a.objects[size_t(R::Indirect)]);
+    k.direct_bytes = u(a.bytes[size_t(R::Direct)]);
+    k.direct_objects = u(a.objects[size_t(R::Direct)]);
+    out[i] = k;
   }
   return out;
 }

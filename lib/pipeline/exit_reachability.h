@@ -6,6 +6,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,11 @@ Result<ExitScan> scan_live(int pid, const collect::ProcSource& proc, const std::
                            const collect::Sampler& sampler, std::chrono::milliseconds max_pause);
 
 // Per stack of `sampler`: the leak kinds of its sampled live blocks, extrapolated with
-// each sample's weight (as live_bytes is).
-std::vector<model::LeakKinds> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler);
+// each sample's weight (as live_bytes is). Stacks of anonymous mmap regions get an
+// empty optional: no heap block, no verdict.
+std::vector<std::optional<model::LeakKinds>> leak_kinds_by_stack(const ExitScan& scan, const collect::Sampler& sampler);
+
+// Whether the sampler's stack allocated with mmap (an anonymous mapping, not a heap block).
+bool is_mapping_stack(const collect::Sampler& sampler, uint32_t stack);
 
 }  // namespace memgap::pipeline

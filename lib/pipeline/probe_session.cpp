@@ -172,7 +172,7 @@ void ProbeSession::fill_meta(model::Meta& meta) const {
     meta.notes.push_back(std::to_string(sampler_.stacks_dropped()) + " samples of stacks past the limit counted as one site");
 }
 
-std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series, const std::vector<model::LeakKinds>* kinds) {
+std::vector<model::Site> ProbeSession::sites(const SeriesRecorder& series, const std::vector<std::optional<model::LeakKinds>>* kinds) {
   std::vector<model::Site> out;
   const auto& stats = sampler_.stats();
   const auto& stacks = sampler_.stacks();

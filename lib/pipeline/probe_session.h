@@ -56,7 +56,7 @@ class ProbeSession {
   void fill_meta(model::Meta& meta) const;
   // Sites with symbolized frames and their live series; unranked. `kinds`, when given,
   // holds the leak kinds of each of the sampler's stacks (a reachability scan at exit).
-  std::vector<model::Site> sites(const SeriesRecorder& series, const std::vector<model::LeakKinds>* kinds = nullptr);
+  std::vector<model::Site> sites(const SeriesRecorder& series, const std::vector<std::optional<model::LeakKinds>>* kinds = nullptr);
   // The modules that frames of `sites` name, with their ELF build ids (for pprof and for
   // finding debug files later).
   std::vector<model::Module> modules(const std::vector<model::Site>& sites) const;

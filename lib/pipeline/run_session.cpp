@@ -80,7 +80,7 @@ class RunSession {
   void finish_image(pid_t pid, bool alive);
   // The reachability scan of an image held at its exit stop; false (with a note) when
   // its blocks cannot be enumerated, and its live memory then counts as leaked.
-  bool scan_reachability(pid_t pid, const Traced& t, std::vector<model::LeakKinds>& kinds);
+  bool scan_reachability(pid_t pid, const Traced& t, std::vector<std::optional<model::LeakKinds>>& kinds);
   std::optional<model::Reachability> reach_;  // totals over every image scanned
   bool reach_failed_ = false;
   // While CMD runs (a --follow child ended), detach beside the loop; once CMD has ended,
@@ -175,7 +175,7 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   }
   t.series.record(ms_since(t0_), main_memory_.rss(), &t.probes->sampler());
   t.probes->fill_meta(t.meta);
-  std::vector<model::LeakKinds> kinds;
+  std::vector<std::optional<model::LeakKinds>> kinds;
   bool scanned = alive && opt_.reachability && scan_reachability(pid, t, kinds);
   if (!alive && opt_.reachability) {
     reach_failed_ = true;
@@ -206,7 +206,7 @@ void RunSession::finish_image(pid_t pid, bool alive) {
   traced_.erase(it);
 }
 
-bool RunSession::scan_reachability(pid_t pid, const Traced& t, std::vector<model::LeakKinds>& kinds) {
+bool RunSession::scan_reachability(pid_t pid, const Traced& t, std::vector<std::optional<model::LeakKinds>>& kinds) {
   const collect::Sampler& sampler = t.probes->sampler();
   const bool exact = opt_.sample_bytes <= 1 && t.meta.drops.live_map_full == 0 && t.meta.drops.events_lost == 0;
   auto scan = scan_at_exit(pid, proc_, t.meta.allocator, sampler, exact);

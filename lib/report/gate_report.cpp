@@ -60,6 +60,9 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
     leaks.sites = g.leaks;
     out << render_sites_table(build_sites_table(leaks, top), width);
   }
+  if (g.unjudged_bytes)
+    out << "not judged: " << format_size(g.unjudged_bytes)
+        << " in anonymous mappings still mapped at exit (no heap blocks; LeakSanitizer does not judge them either)\n";
   if (!g.suppressed.empty()) {
     out << "suppressed: " << format_size(g.suppressed_bytes) << " in " << g.suppressed.size()
         << (g.suppressed.size() == 1 ? " site" : " sites") << "\n";

@@ -164,3 +164,61 @@ TEST(ReachGate, UnknownLeakKindIsAUsageError) {
 
 }  // namespace
 }  // namespace memgap::test
+
+namespace memgap::test {
+namespace {
+
+// attach --reachability on a live process: every thread held for the scan, the same
+// verdict LSan gives the same shape at exit, and the target runs on afterwards.
+TEST(ReachAttach, LiveTargetGetsLeakSanitizersVerdictAndRunsOn) {
+  int lsan_exit = -1;
+  Kinds lsan = lsan_verdict("reach_cases", "lost_list", lsan_exit);
+  ASSERT_EQ(lsan_exit, 23);
+  Child target({target_path("reach_cases"), "lost_list", "wait"});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  std::string out = temp_path("attach-reach.json");
+  Child m({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "500ms", "--reachability", "-o", out});
+  ASSERT_EQ(m.wait_exit(kTimeoutMs), 0) << m.err();
+  auto s = model::read_snapshot_file(out);
+  unlink(out.c_str());
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s->reachability) << m.out();
+  EXPECT_EQ(s->reachability->totals.direct_objects, lsan.direct_objects);
+  EXPECT_EQ(s->reachability->totals.indirect_objects, lsan.indirect_objects);
+  EXPECT_GT(s->reachability->pause_ms, 0);
+  EXPECT_LE(s->reachability->pause_ms, 1000);
+  EXPECT_NE(m.out().find("leaked for sure: direct 48B in 1 block"), std::string::npos) << m.out();
+  // Let go: the target still answers and exits normally.
+  target.close_stdin();
+  EXPECT_EQ(target.wait_exit(kTimeoutMs), 0);
+}
+
+TEST(ReachAttach, ThreadsOfALiveTargetAreAllHeldAndTheirStacksScanned) {
+  Child target({target_path("reach_cases"), "thread_stack", "wait"});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  std::string out = temp_path("attach-threads.json");
+  Child m({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "300ms", "--no-probes", "--reachability", "-o", out});
+  ASSERT_EQ(m.wait_exit(kTimeoutMs), 0) << m.err();
+  auto s = model::read_snapshot_file(out);
+  unlink(out.c_str());
+  ASSERT_TRUE(s && s->reachability) << m.out();
+  EXPECT_EQ(s->reachability->threads, 2);
+  EXPECT_EQ(s->reachability->totals.direct_objects, 0u) << m.out();  // the thread's block is on its stack
+  target.close_stdin();
+  EXPECT_EQ(target.wait_exit(kTimeoutMs), 0);
+}
+
+TEST(ReachAttach, ScanLongerThanMaxPauseIsRefusedBeforeStopping) {
+  Child target({target_path("reach_cases"), "global_list", "wait"});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  Child m({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "200ms", "--no-probes", "--reachability",
+           "--max-pause", "0ms", "--json"});
+  ASSERT_EQ(m.wait_exit(kTimeoutMs), 0) << m.err();
+  EXPECT_NE(m.out().find("longer than --max-pause"), std::string::npos) << m.out();
+  EXPECT_EQ(m.out().find("\"reachability\""), std::string::npos);
+  target.close_stdin();
+  EXPECT_EQ(target.wait_exit(kTimeoutMs), 0);
+}
+
+}  // namespace
+}  // namespace memgap::test
