@@ -8,6 +8,7 @@
 #include "model/snapshot_json.h"
 #include "report/go_maps_table.h"
 #include "runtime/go/heap_profile.h"
+#include "runtime/go/release.h"
 
 using namespace memgap;
 using namespace memgap::runtime::go;
@@ -45,6 +46,7 @@ class BucketMemory : public RemoteMemory {
 };
 
 constexpr uint64_t kVar = 0x5000, kB1 = 0x10000, kB2 = 0x20000;
+const ReleaseSpec& go119() { return *known_release(*parse_go_version("go1.19.8")); }
 
 }  // namespace
 
@@ -54,7 +56,7 @@ TEST(GoHeapProfile, ReadsActivePlusTheCycleMemProfileFlushes) {
   // b1: active 3 allocs / 1 free of 1 MiB; future[1] holds one more alloc (cycle 4 → 4%3=1).
   m.bucket(kB1, kB2, {0x401000, 0x402000}, {{3, 1, 3 << 20, 1 << 20}, {0, 0, 0, 0}, {1, 0, 1 << 20, 0}, {9, 0, 9, 0}});
   m.bucket(kB2, 0, {0x403000}, {{10, 10, 640, 640}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
-  auto p = read_heap_profile(m, kVar, 4u);
+  auto p = read_heap_profile(m, go119().layout, kVar, 4u);
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_EQ(p->records.size(), 2u);
   EXPECT_EQ(p->records[0].stack, (std::vector<uint64_t>{0x401000, 0x402000}));
@@ -64,11 +66,35 @@ TEST(GoHeapProfile, ReadsActivePlusTheCycleMemProfileFlushes) {
   EXPECT_FALSE(p->unpublished);
 }
 
+// go1.27's memRecordCycle is {allocs, frees}: bytes are counts times the bucket's object
+// size (bucket.size), as runtime.MemProfile computes them there.
+TEST(GoHeapProfile, Go127CyclesCountObjectsOfTheBucketsSize) {
+  const GoLayout& l = known_release(*parse_go_version("go1.27.3"))->layout;
+  ASSERT_EQ(l.sizeof_memRecordCycle, 16u);
+  BucketMemory m;
+  m.put64(kVar, kB1);
+  m.put64(kB1 + l.bucket_allnext, 0);
+  m.put64(kB1 + l.bucket_typ, 1);
+  m.put64(kB1 + l.bucket_size, 4096);
+  m.put64(kB1 + l.bucket_nstk, 1);
+  m.put64(kB1 + l.sizeof_bucket, 0x401000);
+  uint64_t rec = kB1 + l.sizeof_bucket + 8;
+  m.put64(rec + l.mrc_allocs, 5);  // active: 5 allocated, 2 freed
+  m.put64(rec + l.mrc_frees, 2);
+  m.put64(rec + l.mr_future + 16 * 1 + l.mrc_allocs, 1);  // future[1], flushed at cycle 4
+  auto p = read_heap_profile(m, l, kVar, 4u);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->records.size(), 1u);
+  EXPECT_EQ(p->records[0].allocs, 6u);
+  EXPECT_EQ(p->records[0].alloc_bytes, 6u * 4096);
+  EXPECT_EQ(p->records[0].in_use_bytes(), 4u * 4096);
+}
+
 TEST(GoHeapProfile, NoGcYetSumsEveryCycleLikeMemProfile) {
   BucketMemory m;
   m.put64(kVar, kB1);
   m.bucket(kB1, 0, {0x401000}, {{0, 0, 0, 0}, {2, 0, 200, 0}, {0, 0, 0, 0}, {1, 0, 100, 0}});
-  auto p = read_heap_profile(m, kVar, std::nullopt);
+  auto p = read_heap_profile(m, go119().layout, kVar, std::nullopt);
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->unpublished);
   EXPECT_EQ(p->records[0].allocs, 3u);
@@ -79,11 +105,11 @@ TEST(GoHeapProfile, RefusesWhatIsNotAMemoryBucket) {
   BucketMemory m;
   m.put64(kVar, kB1);
   m.bucket(kB1, 0, {0x401000}, {{1, 0, 8, 0}, {}, {}, {}}, /*typ blockProfile*/ 2);
-  EXPECT_FALSE(read_heap_profile(m, kVar, 0u));
+  EXPECT_FALSE(read_heap_profile(m, go119().layout, kVar, 0u));
   BucketMemory loop;  // a list that points back at itself must end, not spin
   loop.put64(kVar, kB1);
   loop.bucket(kB1, kB1, {0x401000}, {{1, 0, 8, 0}, {}, {}, {}});
-  EXPECT_FALSE(read_heap_profile(loop, kVar, 0u));
+  EXPECT_FALSE(read_heap_profile(loop, go119().layout, kVar, 0u));
 }
 
 TEST(GoHeapProfile, ScalesAsPprof) {
