@@ -18,6 +18,7 @@
 #include "collect/proc_source.h"
 #include "collect/smaps.h"
 #include "collect/target.h"
+#include "pipeline/go_exit_census.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/serial_detacher.h"
 #include "pipeline/series_recorder.h"
@@ -104,6 +105,7 @@ class RunSession {
   std::map<std::string, model::Module> modules_;
   std::vector<std::string> notes_;
   model::Memory main_memory_;           // smaps_rollup at CMD's exit stop
+  GoExitReading go_;                    // CMD's Go runtime at its exit stop (Go programs)
   uint64_t images_ = 0;
   uint64_t hits_ = 0, samples_ = 0;
   model::Drops drops_;
@@ -234,6 +236,8 @@ void RunSession::probe_forked_child(pid_t child, pid_t parent, bool shares_memor
 void RunSession::on_exit_stop(pid_t pid) {
   if (pid == main_pid_) cmd_ended_ = true;
   finish_image(pid, true);
+  // After the probes are frozen: the goroutines CMD leaves behind, while they still exist.
+  if (pid == main_pid_) go_ = read_go_at_exit(pid, proc_);
 }
 
 Result<RunOutcome> RunSession::run() {
@@ -330,6 +334,8 @@ Result<RunOutcome> RunSession::run() {
   s.meta.drops = drops_;
   s.meta.notes = notes_;
   if (!have_main_meta_) s.meta.notes.push_back("the command was never probed");
+  if (go_.error) s.meta.notes.push_back("Go runtime not read at exit: " + go_.error->message);
+  s.go = go_.info;
   s.memory = main_memory_;
   s.sites = std::move(sites_);
   for (auto& [name, m] : modules_) s.modules.push_back(m);
@@ -339,6 +345,7 @@ Result<RunOutcome> RunSession::run() {
   info.exit_status = out.exit_status;
   info.processes = images_;
   s.run = info;
+  out.go_error = go_.error;
   return out;
 }
 

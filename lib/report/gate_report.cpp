@@ -1,12 +1,96 @@
 #include "report/gate_report.h"
 
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "report/table.h"
 #include "util/units.h"
 
 namespace memgap::report {
+
+namespace {
+
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The first frame, leaf first, that is not the runtime's own parking code.
+std::string blocked_at(const model::GoroutineGroup& g) {
+  for (const auto& f : g.stack)
+    if (f.function.rfind("runtime.", 0) != 0 && f.function.rfind("internal/", 0) != 0) return frame_label(f);
+  return {};
+}
+
+void render_goroutines(std::ostringstream& out, const analyze::GateResult& g, const model::RunInfo* run,
+                       size_t top) {
+  if (!g.goroutines_counted) return;
+  std::optional<uint64_t> limit = run ? run->max_goroutines : std::nullopt;
+  std::string groups = plural(g.goroutine_leaks.size(), "group", "groups");
+  out << "\n";
+  if (g.leaked_goroutines == 0) {
+    out << "goroutines left at exit: none";
+    if (limit) out << ", limit " << *limit << " (--max-goroutines)";
+    out << "\n";
+  } else if (g.goroutines_failed) {
+    out << "GOROUTINE GATE FAILED: " << plural(g.leaked_goroutines, "goroutine", "goroutines")
+        << " left at exit in " << groups << ", above " << limit.value_or(0) << " (--max-goroutines)\n";
+  } else if (limit) {
+    out << "goroutine gate passed: " << plural(g.leaked_goroutines, "goroutine", "goroutines")
+        << " left at exit in " << groups << ", limit " << limit.value_or(0) << " (--max-goroutines)\n";
+  } else {
+    out << "goroutines left at exit: " << g.leaked_goroutines << " in " << groups
+        << " (not gated: --max-goroutines N fails above N)\n";
+  }
+  auto rows = goroutine_rows(g, top);
+  if (!rows.empty()) {
+    out << "\n      #  GOROUTINES  WAIT REASON       CREATED BY\n";
+    char buf[64];
+    for (const auto& r : rows) {
+      std::snprintf(buf, sizeof buf, "  %5zu  %10llu  %-16s  ", r.rank, static_cast<unsigned long long>(r.count),
+                    r.wait_reason.c_str());
+      out << buf << r.created_by << "\n";
+      std::string pad(39, ' ');
+      // Where it waits; the start function too when it waits deeper down.
+      if (r.blocked_at.rfind(r.start + " ", 0) != 0) out << pad << "runs " << r.start << "\n";
+      if (!r.blocked_at.empty()) out << pad << "in " << r.blocked_at << "\n";
+    }
+    if (g.goroutine_leaks.size() > rows.size())
+      out << "  [" << plural(g.goroutine_leaks.size() - rows.size(), "other group", "other groups") << "]\n";
+  }
+  if (!g.goroutines_suppressed.empty()) {
+    out << "suppressed: " << plural(g.suppressed_goroutines, "goroutine", "goroutines") << " in "
+        << plural(g.goroutines_suppressed.size(), "group", "groups") << "\n";
+    std::map<std::string, std::pair<uint64_t, size_t>> by_pattern;
+    for (const auto& sup : g.goroutines_suppressed) {
+      auto& [n, groups_of] = by_pattern[sup.pattern];
+      n += sup.group.count;
+      ++groups_of;
+    }
+    for (const auto& [pattern, v] : by_pattern)
+      out << "  leak:" << pattern << "  " << plural(v.first, "goroutine", "goroutines") << " in "
+          << plural(v.second, "group", "groups") << "\n";
+  }
+}
+
+}  // namespace
+
+std::vector<GoroutineRow> goroutine_rows(const analyze::GateResult& gate, size_t top) {
+  std::vector<GoroutineRow> rows;
+  for (const auto& grp : gate.goroutine_leaks) {
+    if (rows.size() == top) break;
+    GoroutineRow r;
+    r.rank = rows.size() + 1;
+    r.count = grp.count;
+    r.wait_reason = grp.wait_reason;
+    r.created_by = frame_label(analyze::creation_frame(grp));
+    r.start = grp.start;
+    r.blocked_at = blocked_at(grp);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
 
 std::string render_gate_report(const model::Snapshot& s, const analyze::GateResult& g, bool explicit_threshold,
                                size_t top, size_t width) {
@@ -32,7 +116,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
                               ? format_size(g.threshold_bytes) + " (--max-leak)"
                               : format_size(g.threshold_bytes) + " (sampling noise: 3 x " +
                                     format_size(static_cast<uint64_t>(g.noise_bytes + 0.5)) + ", at least 1 interval)";
-  if (g.failed) {
+  if (g.heap_failed) {
     out << "LEAK GATE FAILED: " << format_size(g.leaked_bytes) << " leaked in " << g.leaks.size()
         << (g.leaks.size() == 1 ? " site" : " sites") << ", above " << threshold << "\n\n";
   } else {
@@ -61,6 +145,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
       out << "  leak:" << pattern << "  " << format_size(v.first) << " in " << v.second
           << (v.second == 1 ? " site" : " sites") << "\n";
   }
+  render_goroutines(out, g, s.run ? &*s.run : nullptr, top);
   return out.str();
 }
 
