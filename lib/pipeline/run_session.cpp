@@ -23,6 +23,7 @@
 #include "pipeline/serial_detacher.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
+#include "runtime/go/go_state.h"
 
 namespace memgap::pipeline {
 namespace {
@@ -53,6 +54,12 @@ class SigchldWakeup {
  private:
   struct sigaction old_ {};
 };
+
+bool links_libc(const collect::Target& t) {
+  for (const auto& m : t.modules)
+    if (m.path.find("/libc.so") != std::string::npos) return true;
+  return false;
+}
 
 // One probed process image (a process between one exec and the next exec or its exit).
 struct Traced {
@@ -139,6 +146,15 @@ void RunSession::start_probes(pid_t pid, const collect::Target& target) {
   po.unwind = opt_.unwind;
   po.stack_copy_bytes = opt_.stack_copy_bytes;
   auto started = ProbeSession::start(target, po, t.meta);
+  if (!started && pid == main_pid_ && !links_libc(target) && runtime::go::is_go_process(pid, proc_)) {
+    // A Go program without libc (static, or PIE with only the loader): nothing to probe,
+    // and nothing of its garbage-collected heap is a leak at exit. Its goroutines are
+    // read at the exit stop.
+    notes_.push_back("pure Go program: no C heap to probe; its goroutines are counted at exit");
+    main_meta_ = t.meta;
+    have_main_meta_ = true;
+    return;
+  }
   if (!started) {
     notes_.push_back("not probed: " + target.exe + " (PID " + std::to_string(pid) + "): " + started.error().message);
     spdlog::debug("{}", notes_.back());
