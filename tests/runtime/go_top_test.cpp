@@ -2,7 +2,8 @@
 // the GO columns (go.heap.objects + unused, idle spans, runtime metadata) are filled from
 // the runtime read from outside, add up with the other columns to the RSS they split,
 // and stay within what the target's own runtime/metrics account for (a paused go_leaky,
-// so its figures hold still while both are read).
+// so its figures hold still while both are read). `memgap top PID` on a pure Go program
+// (go_heapprof) attaches no probe and ranks the runtime's own heap profile, as attach does.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "go_process.h"
 #include "harness.h"
+#include "model/snapshot_json.h"
 
 namespace memgap::test {
 namespace {
@@ -77,6 +79,51 @@ INSTANTIATE_TEST_SUITE_P(Releases, GoTopColumns,
                          ::testing::Values("go1.19/go_leaky", "go1.19/go_leaky_stripped", "go1.19/go_leaky_pie",
                                            "go1.26/go_leaky", "go1.26/go_leaky_stripped", "go1.26/go_leaky_pie",
                                            "go1.27/go_leaky", "go1.27/go_leaky_stripped", "go1.27/go_leaky_pie"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+class GoTopTarget : public ::testing::TestWithParam<const char*> {};
+
+// 48 x 1 MiB retained by main.retainBuffers lead; no probe is attached or hit.
+TEST_P(GoTopTarget, PureGoProgramIsWatchedWithoutProbesFromItsOwnHeapProfile) {
+  gotest::GoProcess target(target_path(GetParam()));
+  ASSERT_EQ(target.line(), "ready");
+  ASSERT_EQ(target.command("gc"), "gc");  // the runtime publishes its profile at a GC
+  Child top({MEMGAP_BIN, "top", "-b", "-f", "json", "-n", "1", "-d", "0.5", std::to_string(target.pid())});
+  ASSERT_EQ(top.wait_exit(kTimeoutMs), 0) << top.err();
+  auto snap = model::from_json(top.out());
+  ASSERT_TRUE(snap) << snap.error().message << "\n" << top.out().substr(0, 300);
+  EXPECT_EQ(snap->meta.mode, "go");
+  EXPECT_EQ(snap->meta.probes_attached, 0u);
+  EXPECT_EQ(snap->meta.probe_hits, 0u);
+  ASSERT_TRUE(snap->go.has_value()) << top.err();
+  std::string release = std::string(GetParam()).substr(0, std::string(GetParam()).find('/'));
+  EXPECT_EQ(snap->go->version.rfind(release + ".", 0), 0u) << snap->go->version;
+  EXPECT_GT(snap->go->goroutines, 0u);
+  // The runtime accounts for what the program retains (48 + 16 + 8 MiB); the gap row
+  // holds what of it is resident (the buffers are never written, so little is).
+  EXPECT_GE(snap->go->runtime["/memory/classes/heap/objects:bytes"], double(72u << 20));
+  uint64_t go_objects = 0;
+  for (const auto& c : snap->gap.categories)
+    if (c.name == "go.heap.objects") go_objects = c.bytes;
+  EXPECT_GT(go_objects, 0u);
+  EXPECT_LE(go_objects, snap->gap.rss);
+  ASSERT_FALSE(snap->sites.empty());
+  ASSERT_FALSE(snap->sites[0].frames.empty());
+  EXPECT_EQ(snap->sites[0].frames[0].function, "main.retainBuffers");
+  EXPECT_NEAR(double(snap->sites[0].live_bytes), 48.0 * (1 << 20), 8.0 * (1 << 20));
+}
+
+INSTANTIATE_TEST_SUITE_P(Releases, GoTopTarget,
+                         ::testing::Values("go1.19/go_heapprof", "go1.19/go_heapprof_stripped",
+                                           "go1.19/go_heapprof_pie", "go1.26/go_heapprof",
+                                           "go1.26/go_heapprof_stripped", "go1.26/go_heapprof_pie",
+                                           "go1.27/go_heapprof", "go1.27/go_heapprof_stripped",
+                                           "go1.27/go_heapprof_pie"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)
