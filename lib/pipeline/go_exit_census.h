@@ -18,7 +18,7 @@ struct GoExitReading {
   bool is_go = false;                // the program is Go (it has .go.buildinfo)
   std::optional<model::GoInfo> info; // the `go` section at exit; unset when unreadable
   std::optional<Error> error;        // why a Go program's runtime could not be read
-  double read_ms = 0;
+  double read_ms = 0;                // opening the binary and reading the runtime
 };
 
 // Call only while `pid` is stopped at its exit stop (or otherwise stopped).
