@@ -445,6 +445,64 @@ TEST_P(GoUnknownRelease, StrippedIsReadWithLayoutsFromAPlainBuild) {
   unlink(donor.c_str());
 }
 
+// The same through the command line: `memgap attach` names the refusal and the flag in
+// a note, and reads the target with --go-layout-from.
+std::string run_memgap(const std::string& args) {
+  std::string out;
+  FILE* f = popen((std::string(MEMGAP_BIN) + " " + args + " 2>/dev/null").c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+TEST_P(GoUnknownRelease, AttachTakesGoLayoutFrom) {
+  std::string stripped = claim_go129(std::string(GetParam()) + "/go_leaky_stripped");
+  std::string donor = claim_go129(std::string(GetParam()) + "/go_leaky");
+  ASSERT_FALSE(stripped.empty() || donor.empty());
+  {
+    gotest::GoProcess p(stripped);
+    ASSERT_EQ(p.line(), "ready");
+    std::string pid = std::to_string(p.pid());
+    auto refused = model::from_json(run_memgap("attach " + pid + " -d 200ms --no-probes --json"));
+    ASSERT_TRUE(refused) << refused.error().message;
+    EXPECT_FALSE(refused->go.has_value());
+    std::string notes;
+    for (const auto& n : refused->meta.notes) notes += n + "\n";
+    EXPECT_NE(notes.find("is not supported"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("--go-layout-from"), std::string::npos) << notes;
+    auto read = model::from_json(run_memgap("attach " + pid + " -d 200ms --no-probes --json --go-layout-from " + donor));
+    ASSERT_TRUE(read) << read.error().message;
+    ASSERT_TRUE(read->go.has_value());
+    EXPECT_EQ(read->go->version.rfind("go1.29", 0), 0u) << read->go->version;
+    EXPECT_GT(read->go->goroutines, 137u);
+  }
+  unlink(stripped.c_str());
+  unlink(donor.c_str());
+}
+
+// A donor that claims the target's release but is another one (go1.26 code and layouts
+// for a go1.19 runtime, or the reverse) must be refused by validation, not misread.
+TEST_P(GoUnknownRelease, DonorOfAnotherRuntimeIsRefused) {
+  std::string other = std::string(GetParam()) == "go1.19" ? "go1.26" : "go1.19";
+  std::string stripped = claim_go129(std::string(GetParam()) + "/go_leaky_stripped");
+  std::string donor = claim_go129(other + "/go_leaky");
+  ASSERT_FALSE(stripped.empty() || donor.empty());
+  {
+    gotest::GoProcess p(stripped);
+    ASSERT_EQ(p.line(), "ready");
+    collect::RealProcSource proc;
+    GoOpenOptions o;
+    o.layout_from = donor;
+    auto r = GoReader::open(p.pid(), proc, o);
+    ASSERT_FALSE(r) << "a go1.29-claiming " << GetParam() << " target was read with " << other << "'s layouts";
+    std::printf("[%s with %s's layouts] refused: %s\n", GetParam(), other.c_str(), r.error().message.c_str());
+  }
+  unlink(stripped.c_str());
+  unlink(donor.c_str());
+}
+
 INSTANTIATE_TEST_SUITE_P(Releases, GoUnknownRelease, ::testing::Values("go1.19", "go1.26"));
 
 TEST(GoRefusal, NonGoProcessIsNotGo) {
