@@ -210,8 +210,9 @@ void check_against_gctrace(Program& p, const Case& c, const std::string& exe) {
     auto before = p.last_gc();
     auto s = memgap_reads(p.pid(), out);
     ASSERT_TRUE(s) << s.error().message;
-    ASSERT_TRUE(s->go.has_value()) << "memgap did not read the Go runtime of " << c.name << "; notes: "
-                                   << (s->meta.notes.empty() ? "" : s->meta.notes.front());
+    std::string notes;
+    for (const auto& n : s->meta.notes) notes += "\n  note: " + n;
+    ASSERT_TRUE(s->go.has_value()) << "memgap did not read the Go runtime of " << c.name << notes;
     ++reads;
     p.drain(50);  // a cycle that ended during the read has printed its line by now
     auto after = p.last_gc();

@@ -227,18 +227,24 @@ TEST_P(GoRunGoroutines, SuppressionOnTheCreationSiteAndTheLimit) {
   for (const auto& p : {dump, supp, snap_path}) std::remove(p.c_str());
 }
 
+std::string param_name(const ::testing::TestParamInfo<const char*>& info) {
+  std::string n = info.param;
+  for (auto& c : n)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
 INSTANTIATE_TEST_SUITE_P(Releases, GoRunGoroutines,
-                         ::testing::Values("go1.19/goleaks.test", "go1.19/goleaks_stripped.test",
-                                           "go1.19/goleaks_pie.test", "go1.26/goleaks.test",
+                         ::testing::Values("go1.19/goleaks.test", "go1.26/goleaks.test", "go1.27/goleaks.test"),
+                         param_name);
+// Stripped and PIE test binaries: they do not link runtime/metrics, whose functions the Go
+// reader (lib/runtime/go/globals.cpp) locates the runtime's globals by in stripped code;
+// until it has anchors every Go binary has, memgap refuses them (exit 1, the reason named).
+INSTANTIATE_TEST_SUITE_P(StrippedReleases, GoRunGoroutines,
+                         ::testing::Values("go1.19/goleaks_stripped.test", "go1.19/goleaks_pie.test",
                                            "go1.26/goleaks_stripped.test", "go1.26/goleaks_pie.test",
-                                           "go1.27/goleaks.test", "go1.27/goleaks_stripped.test",
-                                           "go1.27/goleaks_pie.test"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (auto& c : n)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                                           "go1.27/goleaks_stripped.test", "go1.27/goleaks_pie.test"),
+                         param_name);
 
 // --max-goroutines on a program that is not Go cannot be decided: an error, not a pass.
 TEST(GoRunGoroutinesRefusal, MaxGoroutinesOnACProgramIsAnError) {
