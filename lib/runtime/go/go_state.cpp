@@ -32,7 +32,7 @@ Result<ExeMapping> find_exe(int pid, const collect::ProcSource& proc) {
   for (const auto& m : *maps) {
     if (m.is_file() && m.offset == 0) {
       ExeMapping e{m.path, m.start};
-      if (m.deleted) e.path = "/proc/" + std::to_string(pid) + "/exe";
+      if (m.deleted) e.path = proc_file(pid, "exe");
       return e;
     }
   }
@@ -113,7 +113,7 @@ Result<int64_t> GoReader::mem_profile_rate() const {
 
 Status GoReader::set_mem_profile_rate(int64_t rate) const {
   if (!impl_->globals.mem_profile_rate) return make_error("runtime.MemProfileRate was not located");
-  return write_mem_profile_rate(impl_->pid, impl_->globals.mem_profile_rate, rate);
+  return write_mem_profile_rate(impl_->mem, impl_->globals.mem_profile_rate, rate);
 }
 
 Result<HeapProfile> GoReader::heap_profile() const {
@@ -264,7 +264,7 @@ Result<std::optional<GoReader>> GoReader::open_if_go(int pid, const collect::Pro
   std::string path = o.exe.empty() ? exe->path : o.exe;
   auto img = ElfImage::open(path);
   if (!img && o.exe.empty()) {
-    path = "/proc/" + std::to_string(pid) + "/exe";  // other mount namespace, replaced file
+    path = proc_file(pid, "exe");  // other mount namespace, replaced file
     img = ElfImage::open(path);
   }
   if (!img) return img.error();

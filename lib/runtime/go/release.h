@@ -36,7 +36,8 @@ struct CodeRefRule {
   int64_t delta = 0;
 };
 
-// Functions the map probes attach to (collect/go_tracer fills these in per strategy).
+// Functions the map probes attach to, per strategy; the map header they read is in
+// GoLayout (hmap_* or swiss_*).
 struct MapProbes {
   std::string strategy;               // "hmap" (go1.19) or "swiss" (go1.24 on)
   std::vector<std::string> grow;      // called when a map grows
