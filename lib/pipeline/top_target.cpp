@@ -70,6 +70,7 @@ Result<std::unique_ptr<TargetTop>> TargetTop::start(const TargetTopOptions& opti
   if (t->explainer_->is_go()) {
     GoProbeOptions go;
     go.sample_bytes = options.sample_bytes;
+    go.reader = t->explainer_->go_reader();  // the binary is read once
     auto g = GoProbeSession::start(options.pid, t->proc_, go, t->meta_);
     if (g) t->go_sites_ = std::move(*g);
     else t->meta_.notes.push_back("no Go allocation sites: " + g.error().message);
