@@ -64,7 +64,14 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("--max-leak", args->max_leak, "Fail when more than SIZE leaked (default: any leak above sampling noise)")
       ->check(kSizeValidator);
   sub->add_option("--max-goroutines", args->max_goroutines,
-                  "Go programs: fail when more than N goroutines they started are left at exit");
+                  "Go programs: fail when more than N goroutines they started are left at exit")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                       ? std::string()
+                       : "expected a count of goroutines (0 or more), got '" + v + "'";
+          },
+          "N"));
   sub->add_option("--suppressions", args->suppressions, "LeakSanitizer-style file of leak:PATTERN lines");
   sub->add_flag("--no-default-suppressions", args->no_default_suppressions,
                 "Do not suppress glibc's process-lifetime caches (locale, stdio buffers, loader)");

@@ -254,5 +254,13 @@ TEST(GoRunGoroutinesRefusal, MaxGoroutinesOnACProgramIsAnError) {
       << r.err;
 }
 
+// A count that is not one is a usage error, before anything runs.
+TEST(GoRunGoroutinesRefusal, NegativeMaxGoroutinesIsAUsageError) {
+  auto r = memgap_run({"--max-goroutines", "-1"}, {target_path("frees_all")}, "");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--max-goroutines: expected a count of goroutines (0 or more), got '-1'"), std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace memgap::test
