@@ -1,12 +1,14 @@
 // memgap run [options] -- CMD [ARGS...]: the CI leak gate. Runs CMD with allocator probes
 // from its first instruction, forwards signals, and when it exits fails (23) if what it
-// left allocated exceeds the threshold; otherwise exits with CMD's own status. Thin:
+// left allocated exceeds the threshold (or, for a Go program, with --max-goroutines, if it
+// left more goroutines than allowed); otherwise exits with CMD's own status. Thin:
 // parse, run the pipeline, evaluate the gate, print, map to an exit status.
 #include <signal.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 #include "analyze/gate.h"
 #include "analyze/suppressions.h"
@@ -43,6 +45,7 @@ struct RunArgs {
   std::vector<std::string> argv;
   std::string output;
   std::string max_leak;
+  std::optional<uint64_t> max_goroutines;
   std::string suppressions;
   std::string sample_bytes = "512KiB";
   bool follow = false;
@@ -62,6 +65,15 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("-o,--output", args->output, "Write the snapshot (JSON) of what was live at exit to FILE");
   sub->add_option("--max-leak", args->max_leak, "Fail when more than SIZE leaked (default: any leak above sampling noise)")
       ->check(kSizeValidator);
+  sub->add_option("--max-goroutines", args->max_goroutines,
+                  "Go programs: fail when more than N goroutines they started are left at exit")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                       ? std::string()
+                       : "expected a count of goroutines (0 or more), got '" + v + "'";
+          },
+          "N"));
   sub->add_option("--suppressions", args->suppressions, "LeakSanitizer-style file of leak:PATTERN lines");
   sub->add_flag("--no-default-suppressions", args->no_default_suppressions,
                 "Do not suppress glibc's process-lifetime caches (locale, stdio buffers, loader)");
@@ -113,6 +125,7 @@ Action add_run_command(CLI::App& app) {
     model::Snapshot& snap = outcome->snapshot;
     analyze::GateOptions gopt;
     if (!a.max_leak.empty()) gopt.max_leak = *parse_size(a.max_leak);
+    gopt.max_goroutines = a.max_goroutines;
     gopt.suppressions = &sup;
     gopt.kinds = kinds.set;
     if (snap.reachability) snap.reachability->leak_kinds = analyze::leak_kind_names(kinds.set);
@@ -121,21 +134,25 @@ Action add_run_command(CLI::App& app) {
     if (!checked) {
       snap.meta.notes.push_back("killed by signal " + std::to_string(outcome->exit_status - 128) +
                                 ": leak check skipped (memory of an interrupted run is not a leak)");
-      gate.failed = false;
+      gate.failed = gate.heap_failed = gate.goroutines_failed = gate.goroutines_undecided = false;
     }
-    if (snap.run) {
-      snap.run->leaked_bytes = gate.leaked_bytes;
-      snap.run->suppressed_bytes = gate.suppressed_bytes;
-      snap.run->threshold_bytes = gate.threshold_bytes;
-      snap.run->noise_bytes = static_cast<uint64_t>(gate.noise_bytes + 0.5);
-      snap.run->gate_failed = gate.failed;
-    }
+    analyze::record_gate(snap, gate, gopt);
     std::fflush(stdout);
     std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top).c_str());
     if (!a.output.empty()) {
       if (auto st = model::write_snapshot_file(snap, a.output); !st) return report_error(st.error());
     }
     if (outcome->pending) outcome->pending->detach_in_background();
+    if (gate.goroutines_undecided) {
+      // Asked to gate on goroutines that could not be counted: never pass it silently.
+      if (outcome->go_error) {
+        Error e = *outcome->go_error;
+        e.message = "--max-goroutines: goroutines not counted: " + e.message;
+        return report_error(e);
+      }
+      return report_error(make_error("--max-goroutines: '" + a.argv[0] + "' is not a Go program",
+                                     "drop --max-goroutines for programs that are not written in Go"));
+    }
     return gate.failed ? kExitLeak : outcome->exit_status;
   };
 }

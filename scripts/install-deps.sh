@@ -24,6 +24,8 @@ packages=(
   libncurses-dev
   # real programs from Debian's archive the runtime tests explain
   redis-server redis-tools prometheus
+  # lefthook (an npm-shipped Go program, below) runs its hooks in a git repository
+  git
   # packaging (dpkg-shlibdeps for CPack)
   dpkg-dev
 )
@@ -39,3 +41,14 @@ if ! [ -x "$go126" ] || ! "$go126" env GOVERSION | grep -q '^go1\.26'; then
   exit 1
 fi
 GOTOOLCHAIN=go1.27.3 "$go126" env GOROOT >/dev/null
+
+# Real Go programs of current releases, prebuilt and stripped as their authors ship them in
+# the npm registry; tests/runtime/go_npm_test.cpp attaches to them while they run. Pinned:
+# the Go release each was built with is a fact the tests check (lefthook 2.2.2: go1.27.0,
+# buf 1.75.0: go1.27.3, esbuild 0.28.2: go1.26.5). The platform packages hold the
+# binaries themselves, so no install script runs (--ignore-scripts).
+if ! command -v npm >/dev/null; then
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+npm install --prefix /opt/memgap-npm --no-audit --no-fund --ignore-scripts --save-exact \
+  lefthook-linux-x64@2.2.2 @esbuild/linux-x64@0.28.2 @bufbuild/buf-linux-x64@1.75.0 >/dev/null

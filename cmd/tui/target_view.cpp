@@ -32,7 +32,9 @@ int run_target_tui(const TopArgs& a) {
     auto now = [&] {
       return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     };
-    std::string text = "memgap top - PID " + std::to_string(a.pid) + ": probes attached, first refresh in " +
+    // A pure Go program is watched without probes (its runtime is read from memory).
+    std::string how = t->meta().probes_attached ? "probes attached" : "no probes, reading its memory";
+    std::string text = "memgap top - PID " + std::to_string(a.pid) + ": " + how + ", first refresh in " +
                        std::to_string(a.interval_ms / 1000.0).substr(0, 3) + "s\n";
     bool paused = false;
     uint64_t next = a.interval_ms, shown = 0;

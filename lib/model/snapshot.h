@@ -120,6 +120,10 @@ struct GoroutineGroup {
   std::string start;
   std::string wait_reason;
   std::vector<Frame> stack;
+  // `memgap run`, goroutines left at exit: what the gate made of the group: "leaked"
+  // (counted), "suppressed" (a leak: pattern matched) or "ignored" (the main goroutine,
+  // the standard library's own). Empty elsewhere.
+  std::string exit_verdict;
 };
 
 // A Go map that grew during the window (runtime.hashGrow) and did not shrink since.
@@ -177,6 +181,11 @@ struct RunInfo {
   uint64_t noise_bytes = 0;     // one standard error of leaked_bytes from sampling
   bool gate_failed = false;
   uint64_t processes = 0;       // processes probed (more than 1 with --follow)
+  // A Go command whose goroutines were read at exit: those the gate counted, those
+  // suppressions set aside, and the --max-goroutines limit when one was given.
+  std::optional<uint64_t> leaked_goroutines;
+  uint64_t suppressed_goroutines = 0;
+  std::optional<uint64_t> max_goroutines;
 };
 
 struct Snapshot {

@@ -264,6 +264,10 @@ GoInfo read_go(const json& j, const std::string& p) {
       opt(a[i], "start", q, grp.start, get_string);
       opt(a[i], "wait_reason", q, grp.wait_reason, get_string);
       if (const json* s = optional_member(a[i], "stack", q)) grp.stack = read_frames(*s, q + ".stack");
+      opt(a[i], "exit_verdict", q, grp.exit_verdict, get_string);
+      if (!grp.exit_verdict.empty() && grp.exit_verdict != "leaked" && grp.exit_verdict != "suppressed" &&
+          grp.exit_verdict != "ignored")
+        fail(q + ".exit_verdict", "expected leaked, suppressed or ignored, got '" + one_line(grp.exit_verdict, 40) + "'");
       g.goroutine_groups.push_back(std::move(grp));
     }
   }
@@ -325,6 +329,10 @@ RunInfo read_run(const json& j, const std::string& p) {
   if (const json* v = optional_member(j, "noise_bytes", p)) r.noise_bytes = get_u64(*v, p + ".noise_bytes");
   if (const json* v = optional_member(j, "processes", p)) r.processes = get_u64(*v, p + ".processes", kMaxItems);
   opt(j, "gate_failed", p, r.gate_failed, get_bool);
+  if (const json* v = optional_member(j, "leaked_goroutines", p)) r.leaked_goroutines = get_u64(*v, p + ".leaked_goroutines");
+  if (const json* v = optional_member(j, "suppressed_goroutines", p))
+    r.suppressed_goroutines = get_u64(*v, p + ".suppressed_goroutines");
+  if (const json* v = optional_member(j, "max_goroutines", p)) r.max_goroutines = get_u64(*v, p + ".max_goroutines");
   return r;
 }
 
@@ -456,12 +464,14 @@ std::string to_json(const Snapshot& s, int indent) {
   j["series"] = series;
   if (s.go) {
     json groups = json::array();
-    for (const auto& g : s.go->goroutine_groups)
+    for (const auto& g : s.go->goroutine_groups) {
       groups.push_back(json{{"count", g.count},
                             {"created_by", g.created_by},
                             {"start", g.start},
                             {"wait_reason", g.wait_reason},
                             {"stack", frames_json(g.stack)}});
+      if (!g.exit_verdict.empty()) groups.back()["exit_verdict"] = g.exit_verdict;
+    }
     json runtime = json::object();
     for (const auto& [k, v] : s.go->runtime) runtime[k] = v;
     j["go"] = json{{"version", s.go->version},
@@ -500,6 +510,12 @@ std::string to_json(const Snapshot& s, int indent) {
                     {"noise_bytes", r.noise_bytes},
                     {"gate_failed", r.gate_failed},
                     {"processes", r.processes}};
+    // Only for a Go command whose goroutines were counted, so other runs read as before.
+    if (r.leaked_goroutines) {
+      j["run"]["leaked_goroutines"] = *r.leaked_goroutines;
+      j["run"]["suppressed_goroutines"] = r.suppressed_goroutines;
+    }
+    if (r.max_goroutines) j["run"]["max_goroutines"] = *r.max_goroutines;
   }
   if (s.reachability) {
     const Reachability& a = *s.reachability;

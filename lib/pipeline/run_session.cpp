@@ -19,10 +19,12 @@
 #include "collect/smaps.h"
 #include "collect/target.h"
 #include "pipeline/exit_reachability.h"
+#include "pipeline/go_exit_census.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/serial_detacher.h"
 #include "pipeline/series_recorder.h"
 #include "pipeline/snapshot_builder.h"
+#include "runtime/go/go_state.h"
 
 namespace memgap::pipeline {
 namespace {
@@ -53,6 +55,12 @@ class SigchldWakeup {
  private:
   struct sigaction old_ {};
 };
+
+bool links_libc(const collect::Target& t) {
+  for (const auto& m : t.modules)
+    if (m.path.find("/libc.so") != std::string::npos) return true;
+  return false;
+}
 
 // One probed process image (a process between one exec and the next exec or its exit).
 struct Traced {
@@ -110,6 +118,7 @@ class RunSession {
   std::map<std::string, model::Module> modules_;
   std::vector<std::string> notes_;
   model::Memory main_memory_;           // smaps_rollup at CMD's exit stop
+  GoExitReading go_;                    // CMD's Go runtime at its exit stop (Go programs)
   uint64_t images_ = 0;
   uint64_t hits_ = 0, samples_ = 0;
   model::Drops drops_;
@@ -143,6 +152,15 @@ void RunSession::start_probes(pid_t pid, const collect::Target& target) {
   po.unwind = opt_.unwind;
   po.stack_copy_bytes = opt_.stack_copy_bytes;
   auto started = ProbeSession::start(target, po, t.meta);
+  if (!started && pid == main_pid_ && !links_libc(target) && runtime::go::is_go_process(pid, proc_)) {
+    // A Go program without libc (static, or PIE with only the loader): nothing to probe,
+    // and nothing of its garbage-collected heap is a leak at exit. Its goroutines are
+    // read at the exit stop.
+    notes_.push_back("pure Go program: no C heap to probe; its goroutines are counted at exit");
+    main_meta_ = t.meta;
+    have_main_meta_ = true;
+    return;
+  }
   if (!started) {
     notes_.push_back("not probed: " + target.exe + " (PID " + std::to_string(pid) + "): " + started.error().message);
     spdlog::debug("{}", notes_.back());
@@ -274,6 +292,8 @@ void RunSession::probe_forked_child(pid_t child, pid_t parent, bool shares_memor
 void RunSession::on_exit_stop(pid_t pid) {
   if (pid == main_pid_) cmd_ended_ = true;
   finish_image(pid, true);
+  // After the probes are frozen: the goroutines CMD leaves behind, while they still exist.
+  if (pid == main_pid_) go_ = read_go_at_exit(pid, proc_);
 }
 
 Result<RunOutcome> RunSession::run() {
@@ -370,6 +390,8 @@ Result<RunOutcome> RunSession::run() {
   s.meta.drops = drops_;
   s.meta.notes = notes_;
   if (!have_main_meta_) s.meta.notes.push_back("the command was never probed");
+  if (go_.error) s.meta.notes.push_back("Go runtime not read at exit: " + go_.error->message);
+  s.go = go_.info;
   s.memory = main_memory_;
   s.sites = std::move(sites_);
   for (auto& [name, m] : modules_) s.modules.push_back(m);
@@ -382,6 +404,7 @@ Result<RunOutcome> RunSession::run() {
   // program's reachable memory and not another's.
   s.run = info;
   if (reach_ && !reach_failed_) s.reachability = reach_;
+  out.go_error = go_.error;
   return out;
 }
 

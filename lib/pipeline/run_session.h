@@ -2,12 +2,14 @@
 // (before the loader runs, so before the first allocation), record until CMD exits, and
 // at its exit stop (atexit handlers done, address space intact) freeze recording, read
 // its maps and keep what is still live: the leaks. The gate verdict is not made here
-// (analyze/gate does that on the snapshot).
+// (analyze/gate does that on the snapshot). A Go CMD's runtime is read at that stop too:
+// snapshot.go holds its goroutines at exit (pipeline/go_exit_census).
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,9 @@ struct RunOutcome {
   bool killed_by_signal = false;
   int exec_errno = 0;        // non-zero: CMD could not be started (snapshot empty)
   std::shared_ptr<PendingDetach> pending;  // the last images' probes, still attached
+  // CMD is a Go program whose runtime could not be read at its exit stop (snapshot.go is
+  // then unset): why, for a gate that was asked to count its goroutines.
+  std::optional<Error> go_error;
 };
 
 Result<RunOutcome> run_command(const RunOptions& options);

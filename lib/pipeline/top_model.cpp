@@ -32,8 +32,11 @@ void MachineTop::apply_detail(model::TopProcess& p, uint64_t t_ms) const {
   if (it == details_.end() || it->second.name != p.comm) return;
   p.split = it->second.split;
   p.split.age_ms = t_ms - it->second.t_ms;
+  // As the model says: a Go program whose split has go_* figures. A Go runtime memgap
+  // refuses to read (a release it does not know) has none; the list must not show its
+  // GO columns as 0 bytes (the detail view names the reason).
   auto g = go_.find(p.pid);
-  p.go = g != go_.end() && g->second.is_go;
+  p.go = g != go_.end() && g->second.is_go && g->second.reader;
 }
 
 model::TopFrame MachineTop::refresh(uint64_t t_ms) {

@@ -2,6 +2,9 @@
 // live view is refreshed: sites by live bytes with their series (sparklines, growth),
 // the gap with what the probes saw, and the cost of watching (probe hits, drops, CPU).
 // stop() — or the destructor, on every other exit path — freezes and detaches.
+// A Go program is watched as attach watches it: its sites come from the runtime's own
+// heap profile read from its memory (no probe), and a Go program without libc gets no
+// allocator probes at all; its gap has the go.* rows of every Go release memgap reads.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -10,6 +13,7 @@
 
 #include "collect/proc_source.h"
 #include "model/snapshot.h"
+#include "pipeline/go_probe_session.h"
 #include "pipeline/memory_explainer.h"
 #include "pipeline/probe_session.h"
 #include "pipeline/series_recorder.h"
@@ -51,11 +55,14 @@ class TargetTop {
  private:
   TargetTop() = default;
   uint64_t now_ms() const;
+  const collect::Sampler* sampler() const;  // null without allocator probes
+  void fill_counters(model::Meta& m) const;  // probes attached and hit, of both kinds
 
   collect::RealProcSource proc_;
   TargetTopOptions opt_;
   model::Meta meta_;
-  std::unique_ptr<ProbeSession> probes_;
+  std::unique_ptr<ProbeSession> probes_;       // null for a Go program without libc
+  std::unique_ptr<GoProbeSession> go_sites_;  // Go programs: the runtime's heap profile
   SeriesRecorder series_;
   std::unique_ptr<MemoryExplainer> explainer_;  // gap + Go section, as attach explains it
   std::chrono::steady_clock::time_point t0_;

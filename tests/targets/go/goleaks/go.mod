@@ -1,0 +1,3 @@
+module memgap.test/goleaks
+
+go 1.19
