@@ -294,22 +294,33 @@ void find_mmapped_chunks(const std::vector<collect::Mapping>& maps, const Remote
   }
 }
 
-}  // namespace
+// The target's libc and malloc's layout in it (libc6-dbg), with its load bias.
+struct LibcMalloc {
+  MallocLayout layout;
+  uint64_t bias = 0;
+};
 
-Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
-                                     const std::vector<Range>* resident) {
+Result<LibcMalloc> open_libc_malloc(int pid, const std::vector<collect::Mapping>& maps) {
   const collect::Mapping* libc = nullptr;
   for (const auto& m : maps)
     if (is_libc(m.path) && (!libc || m.start < libc->start)) libc = &m;
   if (!libc) return make_error("libc is not mapped in process " + std::to_string(pid), "the target does not use glibc malloc");
-
   // Open the library as the target sees it (it may live in another mount namespace).
   std::string path = "/proc/" + std::to_string(pid) + "/root" + libc->path;
   if (::access(path.c_str(), R_OK) != 0) path = libc->path;
   auto layout = load_malloc_layout(path);
   if (!layout) return layout.error();
-  const MallocLayout& L = *layout;
-  const uint64_t bias = libc->start - libc->offset - L.load_vaddr;
+  return LibcMalloc{*layout, libc->start - libc->offset - layout->load_vaddr};
+}
+
+}  // namespace
+
+Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping>& maps,
+                                     const std::vector<Range>* resident) {
+  auto libc = open_libc_malloc(pid, maps);
+  if (!libc) return libc.error();
+  const MallocLayout& L = libc->layout;
+  const uint64_t bias = libc->bias;
 
   RemoteMemory mem(pid);
   ArenaState st;
@@ -349,16 +360,10 @@ Result<ArenaState> read_glibc_arenas(int pid, const std::vector<collect::Mapping
 }
 
 Result<HeapChunks> read_glibc_heap_chunks(int pid, const std::vector<collect::Mapping>& maps) {
-  const collect::Mapping* libc = nullptr;
-  for (const auto& m : maps)
-    if (is_libc(m.path) && (!libc || m.start < libc->start)) libc = &m;
-  if (!libc) return make_error("libc is not mapped in process " + std::to_string(pid), "the target does not use glibc malloc");
-  std::string path = "/proc/" + std::to_string(pid) + "/root" + libc->path;
-  if (::access(path.c_str(), R_OK) != 0) path = libc->path;
-  auto layout = load_malloc_layout(path);
-  if (!layout) return layout.error();
-  const MallocLayout& L = *layout;
-  const uint64_t bias = libc->start - libc->offset - L.load_vaddr;
+  auto libc = open_libc_malloc(pid, maps);
+  if (!libc) return libc.error();
+  const MallocLayout& L = libc->layout;
+  const uint64_t bias = libc->bias;
 
   RemoteMemory mem(pid);
   ArenaState st;
