@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "runtime/go/buildinfo.h"
-#include "runtime/go/layout.h"
+#include "runtime/go/release.h"
 
 using namespace memgap::runtime::go;
 
@@ -57,22 +57,51 @@ TEST(GoVersion, RejectsGarbageAndOldFormat) {
 }
 
 TEST(GoVersion, RefusesUnknownRuntimesNamingTheVersion) {
-  EXPECT_TRUE(check_supported(*parse_go_version("go1.19.13")));
-  for (const char* v : {"go1.18.10", "go1.20.3", "go1.21.0", "go2.0"}) {
+  for (const char* v : {"go1.19.13", "go1.26.0", "go1.27.3"}) EXPECT_TRUE(check_supported(*parse_go_version(v))) << v;
+  for (const char* v : {"go1.18.10", "go1.20.3", "go1.25.1", "go1.28.0", "go2.0"}) {
     auto s = check_supported(*parse_go_version(v));
     ASSERT_FALSE(s) << v;
     EXPECT_NE(s.error().message.find(v), std::string::npos) << s.error().message;
     EXPECT_NE(s.error().message.find("not supported"), std::string::npos);
-    EXPECT_FALSE(builtin_layout(*parse_go_version(v))) << v;
+    EXPECT_NE(s.error().message.find("go1.19, go1.26 and go1.27"), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().hint.find("--go-layout-from"), std::string::npos) << s.error().hint;
+    EXPECT_EQ(known_release(*parse_go_version(v)), nullptr) << v;
   }
 }
 
-TEST(GoLayout, Go119TablesAreConsistent) {
-  auto l = builtin_layout(*parse_go_version("go1.19.8"));
-  ASSERT_TRUE(l);
-  EXPECT_EQ(l->num_size_classes(), class_to_size_go119().size());
-  EXPECT_EQ(class_to_size_go119().back(), 32768u);  // maxSmallSize
-  EXPECT_EQ(wait_reason_go119(14), "chan receive");
-  EXPECT_EQ(wait_reason_go119(9), "select");
-  EXPECT_EQ(wait_reason_go119(200), "unknown wait reason");
+// Every built-in release: one size class per heapStatsDelta counter, the wait reasons
+// the census names, a rule for every global, and the facts that differ by release.
+TEST(GoRelease, BuiltinTablesAreConsistent) {
+  ASSERT_EQ(known_releases().size(), 3u);
+  for (const auto& r : known_releases()) {
+    SCOPED_TRACE(r.name);
+    EXPECT_EQ(r.layout.source, "builtin " + r.name);
+    EXPECT_EQ(r.layout.num_size_classes(), r.class_to_size.size());
+    ASSERT_FALSE(r.class_to_size.empty());
+    EXPECT_EQ(r.class_to_size.front(), 0u);
+    EXPECT_EQ(r.class_to_size.back(), 32768u);  // maxSmallSize
+    EXPECT_EQ(r.wait_reason(200), "unknown wait reason");
+    EXPECT_EQ(r.code_refs.size(), 7u);
+    EXPECT_EQ(&nearest_release(*parse_go_version(r.name + ".1")), known_release(*parse_go_version(r.name)));
+  }
+  const ReleaseSpec& g19 = *known_release(*parse_go_version("go1.19.8"));
+  EXPECT_EQ(g19.wait_reason(14), "chan receive");
+  EXPECT_EQ(g19.wait_reason(9), "select");
+  EXPECT_EQ(g19.layout.sizeof_inlinedCall, 20u);
+  EXPECT_EQ(g19.heap_goal_headroom_percent, 0u);
+  EXPECT_TRUE(GoLayout::has(g19.layout.hsd_inPtrScalarBits));
+  const ReleaseSpec& g26 = *known_release(*parse_go_version("go1.26.8"));
+  EXPECT_EQ(g26.wait_reason(18), "select");  // waitReason values moved after go1.19
+  EXPECT_EQ(g26.wait_reason(19), "chan receive");
+  EXPECT_FALSE(GoLayout::has(g26.layout.hsd_inPtrScalarBits));  // allocation headers (go1.22)
+  EXPECT_EQ(g26.layout.sizeof_inlinedCall, 16u);
+  EXPECT_EQ(g26.heap_goal_headroom_percent, 3u);
+  EXPECT_EQ(g26.maps.strategy, "swiss");
+  const ReleaseSpec& g27 = *known_release(*parse_go_version("go1.27.3"));
+  EXPECT_FALSE(GoLayout::has(g27.layout.mrc_alloc_bytes));  // bytes = allocs * bucket size
+  EXPECT_TRUE(GoLayout::has(g26.layout.mrc_alloc_bytes));
+  // An unknown release borrows the facts of the newest built-in one below it.
+  EXPECT_EQ(nearest_release(*parse_go_version("go1.29.1")).name, "go1.27");
+  EXPECT_EQ(nearest_release(*parse_go_version("go1.22.1")).name, "go1.19");
+  EXPECT_EQ(nearest_release(*parse_go_version("go1.17.1")).name, "go1.19");
 }

@@ -8,6 +8,7 @@
 #include "model/snapshot_json.h"
 #include "report/go_maps_table.h"
 #include "runtime/go/heap_profile.h"
+#include "runtime/go/release.h"
 
 using namespace memgap;
 using namespace memgap::runtime::go;
@@ -45,6 +46,7 @@ class BucketMemory : public RemoteMemory {
 };
 
 constexpr uint64_t kVar = 0x5000, kB1 = 0x10000, kB2 = 0x20000;
+const ReleaseSpec& go119() { return *known_release(*parse_go_version("go1.19.8")); }
 
 }  // namespace
 
@@ -54,7 +56,7 @@ TEST(GoHeapProfile, ReadsActivePlusTheCycleMemProfileFlushes) {
   // b1: active 3 allocs / 1 free of 1 MiB; future[1] holds one more alloc (cycle 4 → 4%3=1).
   m.bucket(kB1, kB2, {0x401000, 0x402000}, {{3, 1, 3 << 20, 1 << 20}, {0, 0, 0, 0}, {1, 0, 1 << 20, 0}, {9, 0, 9, 0}});
   m.bucket(kB2, 0, {0x403000}, {{10, 10, 640, 640}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
-  auto p = read_heap_profile(m, kVar, 4u);
+  auto p = read_heap_profile(m, go119().layout, kVar, 4u);
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_EQ(p->records.size(), 2u);
   EXPECT_EQ(p->records[0].stack, (std::vector<uint64_t>{0x401000, 0x402000}));
@@ -68,7 +70,7 @@ TEST(GoHeapProfile, NoGcYetSumsEveryCycleLikeMemProfile) {
   BucketMemory m;
   m.put64(kVar, kB1);
   m.bucket(kB1, 0, {0x401000}, {{0, 0, 0, 0}, {2, 0, 200, 0}, {0, 0, 0, 0}, {1, 0, 100, 0}});
-  auto p = read_heap_profile(m, kVar, std::nullopt);
+  auto p = read_heap_profile(m, go119().layout, kVar, std::nullopt);
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->unpublished);
   EXPECT_EQ(p->records[0].allocs, 3u);
@@ -79,11 +81,11 @@ TEST(GoHeapProfile, RefusesWhatIsNotAMemoryBucket) {
   BucketMemory m;
   m.put64(kVar, kB1);
   m.bucket(kB1, 0, {0x401000}, {{1, 0, 8, 0}, {}, {}, {}}, /*typ blockProfile*/ 2);
-  EXPECT_FALSE(read_heap_profile(m, kVar, 0u));
+  EXPECT_FALSE(read_heap_profile(m, go119().layout, kVar, 0u));
   BucketMemory loop;  // a list that points back at itself must end, not spin
   loop.put64(kVar, kB1);
   loop.bucket(kB1, kB1, {0x401000}, {{1, 0, 8, 0}, {}, {}, {}});
-  EXPECT_FALSE(read_heap_profile(loop, kVar, 0u));
+  EXPECT_FALSE(read_heap_profile(loop, go119().layout, kVar, 0u));
 }
 
 TEST(GoHeapProfile, ScalesAsPprof) {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "runtime/go/globals.h"
-#include "runtime/go/layout.h"
+#include "runtime/go/release.h"
 #include "runtime/go/memstats.h"
 
 using namespace memgap;
@@ -35,7 +35,8 @@ class FakeMemory : public RemoteMemory {
 };
 
 struct World {
-  GoLayout l = *builtin_layout(*parse_go_version("go1.19.8"));
+  ReleaseSpec spec = *known_release(*parse_go_version("go1.19.8"));
+  GoLayout& l = spec.layout;
   GoGlobals g;
   FakeMemory m;
   World() {
@@ -85,7 +86,7 @@ TEST(GoMemstats, SumsTheThreeHeapStatsGenerations) {
   w.m.put64(w.g.memstats + w.l.mstats_other_sys, 1 << 20);
   w.m.put64(w.g.memstats + w.l.mstats_buckhash_sys, 4096);
 
-  auto r = read_memory_metrics(w.m, w.g, w.l);
+  auto r = read_memory_metrics(w.m, w.g, w.spec);
   ASSERT_TRUE(r) << r.error().message;
   auto& m = *r;
   double objects = 600 * 48 + (1 << 20);
@@ -111,14 +112,14 @@ TEST(GoMemstats, HeapGoalFollowsGogcOrTheMemoryLimit) {
   World w;
   w.m.put64(w.g.gc_controller + w.l.gcc_gcPercentHeapGoal, 8 << 20);
   w.m.put64(w.g.gc_controller + w.l.gcc_triggered, ~uint64_t{0});
-  auto r = read_memory_metrics(w.m, w.g, w.l);
+  auto r = read_memory_metrics(w.m, w.g, w.spec);
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["/gc/heap/goal:bytes"], double(8 << 20));
   // GOMEMLIMIT=6MiB with 1 MiB of non-heap memory mapped: goal = 6 - 1 - 1 (headroom).
   w.m.put64(w.g.gc_controller + w.l.gcc_memoryLimit, 6 << 20);
   w.m.put64(w.g.gc_controller + w.l.gcc_mappedReady, 3 << 20);
   w.m.put64(w.g.gc_controller + w.l.gcc_totalAlloc, 2 << 20);
-  r = read_memory_metrics(w.m, w.g, w.l);
+  r = read_memory_metrics(w.m, w.g, w.spec);
   ASSERT_TRUE(r);
   EXPECT_EQ((*r)["/gc/heap/goal:bytes"], double(4 << 20));
   EXPECT_EQ((*r)["/gc/gomemlimit:bytes"], double(6 << 20));

@@ -72,12 +72,4 @@ Result<GoVersion> read_buildinfo_version(const ElfImage& img) {
   return parse_go_version(*s);
 }
 
-Status check_supported(const GoVersion& v) {
-  if (v.major == 1 && v.minor == 19) return Ok{};
-  return make_error("Go version " + v.text +
-                        " is not supported: memgap knows the runtime layout of go1.19 only",
-                    "runtime figures are refused rather than misread; RSS is still explained "
-                    "from smaps");
-}
-
 }  // namespace memgap::runtime::go

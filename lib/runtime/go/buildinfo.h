@@ -1,5 +1,5 @@
 // The Go version a binary was built with, from its .go.buildinfo section (present even
-// in stripped binaries), and the check that memgap knows that runtime's layout.
+// in stripped binaries).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,9 +22,5 @@ Result<GoVersion> parse_go_version(const std::string& text);
 class ElfImage;
 Result<GoVersion> read_buildinfo_version(const ElfImage& img);
 Result<std::string> buildinfo_version_string(const std::vector<uint8_t>& section);
-
-// Refuses runtimes whose layouts memgap does not know, naming the version, so that an
-// unknown runtime is never misread.
-Status check_supported(const GoVersion& v);
 
 }  // namespace memgap::runtime::go

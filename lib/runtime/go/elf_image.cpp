@@ -61,7 +61,10 @@ Result<ElfImage> ElfImage::open(const std::string& path) {
       GElf_Sym sym;
       if (!gelf_getsym(data, static_cast<int>(i), &sym) || sym.st_value == 0) continue;
       const char* sn = elf_strptr(elf.e, sh.sh_link, sym.st_name);
-      if (sn && *sn) img.symbols_.emplace(sn, sym.st_value);
+      if (sn && *sn) {
+        img.symbols_.emplace(sn, sym.st_value);
+        img.symbol_sizes_.emplace(sn, sym.st_size);
+      }
     }
   }
   return img;
@@ -86,6 +89,25 @@ Result<std::vector<uint8_t>> ElfImage::section_bytes(const std::string& name) co
     done += static_cast<size_t>(n);
   }
   return b;
+}
+
+std::optional<uint64_t> ElfImage::symbol_size(const std::string& name) const {
+  auto it = symbol_sizes_.find(name);
+  if (it == symbol_sizes_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::vector<uint8_t>> ElfImage::read(uint64_t vaddr, uint64_t len) const {
+  for (const auto& s : sections_) {
+    if (s.nobits || !s.contains(vaddr) || vaddr + len > s.addr + s.size) continue;
+    Fd fd{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0) return make_error("cannot open " + path_ + ": " + std::strerror(errno));
+    std::vector<uint8_t> b(len);
+    ssize_t n = ::pread(fd.fd, b.data(), len, static_cast<off_t>(s.offset + (vaddr - s.addr)));
+    if (n != static_cast<ssize_t>(len)) return make_error("cannot read " + path_);
+    return b;
+  }
+  return make_error("address is in no section with file contents of " + path_);
 }
 
 std::optional<uint64_t> ElfImage::symbol(const std::string& name) const {

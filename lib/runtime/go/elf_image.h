@@ -38,6 +38,9 @@ class ElfImage {
   bool has_symtab() const { return !symbols_.empty(); }
   // Link-time address of a symbol from .symtab; nullopt when stripped or unknown.
   std::optional<uint64_t> symbol(const std::string& name) const;
+  std::optional<uint64_t> symbol_size(const std::string& name) const;
+  // Bytes at a link-time address, from the section that holds them in the file.
+  Result<std::vector<uint8_t>> read(uint64_t vaddr, uint64_t len) const;
 
  private:
   std::string path_;
@@ -45,6 +48,7 @@ class ElfImage {
   uint64_t base_vaddr_ = 0;
   std::vector<ElfSection> sections_;
   std::map<std::string, uint64_t> symbols_;
+  std::map<std::string, uint64_t> symbol_sizes_;
 };
 
 }  // namespace memgap::runtime::go

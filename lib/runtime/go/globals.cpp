@@ -2,6 +2,9 @@
 
 #include "runtime/go/code_refs.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace memgap::runtime::go {
 
 GoGlobals GoGlobals::rebased(uint64_t bias) const {
@@ -12,83 +15,133 @@ GoGlobals GoGlobals::rebased(uint64_t bias) const {
   return g;
 }
 
+namespace {
+// Each global: its symbol, and the runtime functions (first statements touching it, so
+// compiler scheduling cannot reorder the reference) where stripped code is searched.
+struct GlobalDesc {
+  const char* name;
+  uint64_t GoGlobals::*member;
+  const char* symbol;
+  std::vector<const char*> functions;
+};
+
+const std::vector<GlobalDesc>& global_descs() {
+  static const std::vector<GlobalDesc> d = {
+      {"mheap", &GoGlobals::mheap, "runtime.mheap_",
+       {"runtime.(*sysStatsAggregate).compute.func1", "runtime.(*sysStatsAggregate).compute"}},
+      {"memstats", &GoGlobals::memstats, "runtime.memstats", {"runtime.(*sysStatsAggregate).compute"}},
+      {"gc_controller", &GoGlobals::gc_controller, "runtime.gcController",
+       {"runtime.(*sysStatsAggregate).compute"}},
+      {"allglen", &GoGlobals::allglen, "runtime.allglen", {"runtime.forEachGRace", "runtime.gcount"}},
+      {"allgptr", &GoGlobals::allgptr, "runtime.allgptr", {"runtime.forEachGRace"}},
+      {"mem_profile_rate", &GoGlobals::mem_profile_rate, "runtime.MemProfileRate",
+       {"runtime.profilealloc", "runtime.mallocgc"}},
+      {"mbuckets", &GoGlobals::mbuckets, "runtime.mbuckets", {"runtime.mProf_FlushLocked", "runtime.MemProfile"}},
+  };
+  return d;
+}
+
+struct Code {
+  const ElfSection* text = nullptr;
+  std::vector<uint8_t> bytes;
+  std::vector<const ElfSection*> data;
+  bool in_data(uint64_t a) const {
+    for (auto* s : data)
+      if (s->contains(a)) return true;
+    return false;
+  }
+};
+
+Result<Code> load_code(const ElfImage& img) {
+  Code c;
+  c.text = img.section(".text");
+  if (!c.text) return make_error(img.path() + " has no .text section");
+  auto code = img.section_bytes(".text");
+  if (!code) return code.error();
+  c.bytes = std::move(*code);
+  for (const char* n : {".data", ".bss", ".noptrdata", ".noptrbss"})
+    if (auto* s = img.section(n)) c.data.push_back(s);
+  return c;
+}
+
+// The RIP-relative data references of a function, or nullopt when it is not in .text.
+std::optional<std::vector<CodeRef>> refs_of(const Code& c, const Pclntab& pcln, const std::string& func) {
+  auto f = pcln.lookup(func);
+  if (!f || f->entry < c.text->addr || f->end > c.text->addr + c.text->size) return std::nullopt;
+  return rip_refs(c.bytes.data() + (f->entry - c.text->addr), f->end - f->entry, f->entry,
+                  [&](uint64_t a) { return c.in_data(a); });
+}
+}  // namespace
+
 Result<GoGlobals> globals_from_symtab(const ElfImage& img) {
   GoGlobals g;
   g.source = "symtab";
-  struct Want { uint64_t* out; const char* name; };
-  for (Want w : {Want{&g.mheap, "runtime.mheap_"}, Want{&g.memstats, "runtime.memstats"},
-                 Want{&g.gc_controller, "runtime.gcController"}, Want{&g.allglen, "runtime.allglen"},
-                 Want{&g.allgptr, "runtime.allgptr"}, Want{&g.mem_profile_rate, "runtime.MemProfileRate"},
-                 Want{&g.mbuckets, "runtime.mbuckets"}}) {
-    auto a = img.symbol(w.name);
-    if (!a) return make_error(std::string("symbol table has no ") + w.name);
-    *w.out = *a;
+  for (const auto& d : global_descs()) {
+    auto a = img.symbol(d.symbol);
+    if (!a) return make_error(std::string("symbol table has no ") + d.symbol);
+    g.*d.member = *a;
   }
   return g;
 }
 
-namespace {
-// Where go1.19's code names each global: the n-th data operand (or n-th LEA) of a
-// runtime function, minus the offset of the field that operand addresses. Chosen from
-// functions whose first statements touch the global, so compiler scheduling cannot
-// reorder them (checked on every go1.19 test build by the runtime tests).
-struct RefRule {
-  uint64_t GoGlobals::*out;
-  const char* func;
-  bool lea_only;
-  int index;
-  uint64_t GoLayout::*field;  // subtracted from the target; nullptr = 0
-};
-
-const RefRule kGo119Rules[] = {
-    {&GoGlobals::mheap, "runtime.(*sysStatsAggregate).compute.func1", true, 0, nullptr},
-    {&GoGlobals::memstats, "runtime.(*sysStatsAggregate).compute", false, 0, &GoLayout::mstats_stacks_sys},
-    {&GoGlobals::gc_controller, "runtime.(*sysStatsAggregate).compute", true, 0, nullptr},
-    {&GoGlobals::allglen, "runtime.forEachGRace", false, 0, nullptr},
-    {&GoGlobals::allgptr, "runtime.forEachGRace", false, 1, nullptr},
-    {&GoGlobals::mem_profile_rate, "runtime.profilealloc", false, 1, nullptr},
-    {&GoGlobals::mbuckets, "runtime.mProf_FlushLocked", false, 0, nullptr},
-};
-}  // namespace
-
-Result<GoGlobals> globals_from_code(const ElfImage& img, const Pclntab& pcln, const GoVersion& v,
-                                    const GoLayout& layout) {
-  if (auto s = check_supported(v); !s) return s.error();
-  const ElfSection* text = img.section(".text");
-  if (!text) return make_error(img.path() + " has no .text section");
-  auto code = img.section_bytes(".text");
+Result<std::vector<CodeRefRule>> learn_code_refs(const ElfImage& img, const Pclntab& pcln) {
+  auto code = load_code(img);
   if (!code) return code.error();
-  std::vector<const ElfSection*> data;
-  for (const char* n : {".data", ".bss", ".noptrdata", ".noptrbss"})
-    if (auto* s = img.section(n)) data.push_back(s);
-  auto in_data = [&](uint64_t a) {
-    for (auto* s : data)
-      if (s->contains(a)) return true;
-    return false;
-  };
+  std::vector<CodeRefRule> out;
+  for (const auto& d : global_descs()) {
+    auto sym = img.symbol(d.symbol);
+    if (!sym) return make_error(img.path() + ": symbol table has no " + d.symbol);
+    uint64_t size = std::max<uint64_t>(8, img.symbol_size(d.symbol).value_or(8));
+    bool found = false;
+    for (const char* fn : d.functions) {
+      auto refs = refs_of(*code, pcln, fn);
+      if (!refs) continue;
+      for (size_t i = 0; i < refs->size() && !found; ++i) {
+        uint64_t t = (*refs)[i].target;
+        if (t < *sym || t >= *sym + size) continue;
+        out.push_back({d.name, fn, false, int(i), int64_t(t - *sym)});
+        found = true;
+      }
+      if (found) break;
+    }
+    if (!found) return make_error(std::string("no known runtime function of ") + img.path() + " names " + d.symbol);
+  }
+  return out;
+}
 
+Result<GoGlobals> globals_from_code(const ElfImage& img, const Pclntab& pcln, const ReleaseSpec& spec) {
+  if (spec.code_refs.empty())
+    return make_error("memgap has no code-reference rules for " + spec.name + " to read a stripped binary",
+                      "pass --go-layout-from FILE: an unstripped binary built by the same Go release");
+  auto code = load_code(img);
+  if (!code) return code.error();
   GoGlobals g;
   g.source = "code references";
-  for (const RefRule& r : kGo119Rules) {
-    auto f = pcln.lookup(r.func);
-    if (!f || f->entry < text->addr || f->end > text->addr + text->size)
-      return make_error(std::string("stripped ") + v.text + " binary has no function " + r.func +
+  for (const auto& r : spec.code_refs) {
+    const GlobalDesc* d = nullptr;
+    for (const auto& x : global_descs())
+      if (r.global == x.name) d = &x;
+    if (!d) return make_error("code-reference rule for an unknown global " + r.global);
+    auto refs = refs_of(*code, pcln, r.func);
+    if (!refs)
+      return make_error("stripped " + spec.name + " binary has no function " + r.func +
                         "; cannot locate the runtime's globals");
-    auto refs = rip_refs(code->data() + (f->entry - text->addr), f->end - f->entry, f->entry, in_data);
     int seen = 0;
     bool found = false;
-    for (const auto& ref : refs) {
+    for (const auto& ref : *refs) {
       if (r.lea_only && !ref.lea) continue;
       if (seen++ == r.index) {
-        g.*r.out = ref.target - (r.field ? layout.*r.field : 0);
+        g.*d->member = ref.target - uint64_t(r.delta);
         found = true;
         break;
       }
     }
     if (!found)
-      return make_error(std::string("unexpected code in ") + r.func + " of this " + v.text +
+      return make_error("unexpected code in " + r.func + " of this " + spec.name +
                         " binary; cannot locate the runtime's globals");
   }
+  for (const auto& d : global_descs())
+    if (!(g.*d.member)) return make_error(std::string("no code-reference rule locates ") + d.symbol);
   return g;
 }
 

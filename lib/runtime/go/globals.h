@@ -1,15 +1,17 @@
 // Link-time addresses of the runtime globals memgap reads. From .symtab when present;
 // for stripped binaries from the operands of known runtime functions (found by name in
-// .gopclntab), per Go version. Either way the result is validated against the target's
-// memory before use (validate_globals), so a wrong guess is refused, not misread.
+// .gopclntab), by the release's code-reference rules (release.h). Either way the result
+// is validated against the target's memory before use (validate_globals), so a wrong
+// guess is refused, not misread.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
-#include "runtime/go/buildinfo.h"
 #include "runtime/go/elf_image.h"
 #include "runtime/go/layout.h"
 #include "runtime/go/pclntab.h"
+#include "runtime/go/release.h"
 #include "runtime/go/remote_memory.h"
 #include "util/result.h"
 
@@ -25,8 +27,11 @@ struct GoGlobals {
 };
 
 Result<GoGlobals> globals_from_symtab(const ElfImage& img);
-Result<GoGlobals> globals_from_code(const ElfImage& img, const Pclntab& pcln, const GoVersion& v,
-                                    const GoLayout& layout);
+Result<GoGlobals> globals_from_code(const ElfImage& img, const Pclntab& pcln, const ReleaseSpec& spec);
+
+// Learns, from a binary with symbols, where runtime functions name each global
+// (release_derive.h); the rules then serve stripped builds of the same release.
+Result<std::vector<CodeRefRule>> learn_code_refs(const ElfImage& img, const Pclntab& pcln);
 
 // Checks the runtime addresses against invariants of the live runtime (fixalloc sizes
 // equal sizeof(mspan)/sizeof(mcache), heap-stats generation in 0..2, sane GOGC and

@@ -18,6 +18,7 @@
 #include "runtime/go/goroutines.h"
 #include "runtime/go/heap_profile.h"
 #include "runtime/go/memstats.h"
+#include "runtime/go/release.h"
 #include "util/result.h"
 
 namespace memgap::runtime::go {
@@ -25,7 +26,8 @@ namespace memgap::runtime::go {
 struct GoState {
   GoVersion version;
   std::string exe;
-  std::string layout_source;   // "dwarf" or "builtin go1.19"
+  std::string release;         // the release description it was read with: "go1.26"
+  std::string layout_source;   // "dwarf", "builtin go1.26" or "dwarf of FILE"
   std::string globals_source;  // "symtab" or "code references"
   Metrics metrics;             // runtime/metrics names → values (see memstats.h)
   Census census;
@@ -38,14 +40,25 @@ struct GoState {
 // Whether the process runs a Go program (has .go.buildinfo), without reading it further.
 bool is_go_process(int pid, const collect::ProcSource& proc);
 
+struct GoOpenOptions {
+  // Overrides the executable path (default: from /proc/PID/maps, else /proc/PID/exe).
+  std::string exe;
+  // --go-layout-from: an unstripped binary built by the same Go release, whose DWARF,
+  // symbols and code describe a stripped target of a release memgap has no tables for.
+  std::string layout_from;
+};
+
 class GoReader {
  public:
-  // `exe` overrides the executable path (default: from /proc/PID/maps, else
-  // /proc/PID/exe). Fails with a message naming the Go version when it is unsupported.
+  // Fails with a message naming the Go version when it can neither use a built-in
+  // release nor DWARF (the binary's own or the --go-layout-from donor's) that passes
+  // validation.
+  static Result<GoReader> open(int pid, const collect::ProcSource& proc, const GoOpenOptions& options);
   static Result<GoReader> open(int pid, const collect::ProcSource& proc, const std::string& exe = "");
   Result<GoState> read() const;
 
   const GoVersion& version() const;
+  const ReleaseSpec& release() const;
   const std::string& exe() const;
 
   // Allocation profiling through the runtime's own sampling (heap_profile.h).
@@ -74,6 +87,6 @@ class GoReader {
   std::unique_ptr<Impl> impl_;
 };
 
-Result<GoState> read_go_state(int pid, const collect::ProcSource& proc);
+Result<GoState> read_go_state(int pid, const collect::ProcSource& proc, const GoOpenOptions& options = {});
 
 }  // namespace memgap::runtime::go

@@ -9,19 +9,20 @@
 namespace memgap::runtime::go {
 
 namespace {
-// runtime2.go g status values (go1.19).
-constexpr uint32_t kGidle = 0, kGrunnable = 1, kGrunning = 2, kGsyscall = 3, kGwaiting = 4,
-                   kGdead = 6, kGcopystack = 8, kGpreempted = 9, kGscan = 0x1000;
+// g.atomicstatus without the _Gscan bit.
+uint32_t status_of(const std::vector<uint8_t>& g, const ReleaseSpec& spec) {
+  return load_u32(g, spec.layout.g_atomicstatus) & ~spec.status.scan;
+}
 
-std::string status_name(uint32_t s, uint8_t reason) {
-  switch (s) {
-    case kGwaiting: return wait_reason_go119(reason);
-    case kGrunnable: return "runnable";
-    case kGrunning: return "running";
-    case kGsyscall: return "syscall";
-    case kGcopystack: return "copystack";
-    case kGpreempted: return "preempted";
-  }
+std::string status_name(const ReleaseSpec& spec, uint32_t s, uint8_t reason) {
+  const GoStatuses& st = spec.status;
+  if (s == st.waiting) return spec.wait_reason(reason);
+  if (s == st.runnable) return "runnable";
+  if (s == st.running) return "running";
+  if (s == st.syscall) return "syscall";
+  if (s == st.copystack) return "copystack";
+  if (s == st.preempted) return "preempted";
+  if (s == st.leaked) return "leaked (" + spec.wait_reason(reason) + ")";
   return "status " + std::to_string(s);
 }
 
@@ -64,16 +65,16 @@ std::vector<GoFrame> GoSymbolizer::frames(uint64_t pc) const {
     out.push_back(frame(pc, true));
     return out;
   }
-  auto ref = mem_ && gofunc_ ? pcln_.inline_ref(tracepc) : std::nullopt;
+  auto ref = mem_ && gofunc_ && layout_ ? pcln_.inline_ref(tracepc) : std::nullopt;
   // runtime.traceback: while the pc is in inlined code, print the inlined function at
   // the current position, then move to the call site (entry + parentPc) in its caller.
-  for (int depth = 0; ref && ref->index >= 0 && depth < 32; ++depth) {
-    constexpr uint64_t kInlinedCallSize = 20;  // go1.19 runtime.inlinedCall
-    uint8_t ic[kInlinedCallSize];
-    if (!mem_->read(gofunc_ + ref->tree_off + uint64_t(ref->index) * kInlinedCallSize, ic, sizeof ic)) break;
+  const uint64_t ic_size = layout_ ? layout_->sizeof_inlinedCall : 0;
+  for (int depth = 0; ref && ref->index >= 0 && depth < 32 && ic_size >= 8 && ic_size <= 64; ++depth) {
+    uint8_t ic[64];
+    if (!mem_->read(gofunc_ + ref->tree_off + uint64_t(ref->index) * ic_size, ic, ic_size)) break;
     int32_t nameoff, parent_pc;
-    std::memcpy(&nameoff, ic + 12, 4);
-    std::memcpy(&parent_pc, ic + 16, 4);
+    std::memcpy(&nameoff, ic + layout_->inl_nameOff, 4);
+    std::memcpy(&parent_pc, ic + layout_->inl_parentPc, 4);
     GoFrame f;
     f.pc = pc;
     f.function = pcln_.name_at(nameoff);
@@ -129,10 +130,12 @@ std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t b
 namespace {
 // The stack of a parked goroutine from its g: saved registers, then frame pointers.
 // Every saved pc (mcall, entersyscall, preemption) is a return address.
-std::vector<GoFrame> stack_of(const RemoteMemory& mem, const GoLayout& l, const GoSymbolizer& sym,
+std::vector<GoFrame> stack_of(const RemoteMemory& mem, const ReleaseSpec& spec, const GoSymbolizer& sym,
                               const std::vector<uint8_t>& g) {
+  const GoLayout& l = spec.layout;
   std::vector<GoFrame> out;
-  uint32_t status = load_u32(g, l.g_atomicstatus) & ~kGscan;
+  uint32_t status = status_of(g, spec);
+  const uint32_t kGsyscall = spec.status.syscall, kGrunning = spec.status.running;
   uint64_t pc = load_u64(g, l.g_sched_pc), bp = load_u64(g, l.g_sched_bp);
   // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
   if (status == kGsyscall) bp = sym.frame_pointer(pc, load_u64(g, l.g_sched_sp));
@@ -147,8 +150,10 @@ std::vector<GoFrame> stack_of(const RemoteMemory& mem, const GoLayout& l, const 
 }
 }  // namespace
 
-Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const GoLayout& l,
+Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const ReleaseSpec& spec,
                            const GoSymbolizer& sym) {
+  const GoLayout& l = spec.layout;
+  const GoStatuses& st = spec.status;
   auto len = mem.u64(glob.allglen);
   if (!len) return len.error();
   auto ptr = mem.u64(glob.allgptr);
@@ -183,8 +188,12 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     size_t k = i % kChunk;
     if (!ok[k]) continue;  // freed between reads: the census is a moving snapshot
     std::copy(chunk.begin() + k * gsize, chunk.begin() + (k + 1) * gsize, g.begin());
-    uint32_t status = load_u32(*gb, l.g_atomicstatus) & ~kGscan;
-    if (status == kGdead || status == kGidle) continue;
+    uint32_t status = status_of(*gb, spec);
+    if (status == st.dead || status == st.idle || status == st.deadextra) continue;
+    if (status == st.running) ++c.running;
+    else if (status == st.runnable) ++c.runnable;
+    else if (status == st.syscall) ++c.in_syscall;
+    else ++c.waiting;
     uint64_t startpc = load_u64(*gb, l.g_startpc);
     auto cached = start_names.find(startpc);
     if (cached == start_names.end()) cached = start_names.emplace(startpc, sym.function(startpc)).first;
@@ -196,7 +205,7 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     ++c.goroutines;
     uint64_t gopc = load_u64(*gb, l.g_gopc);
     uint8_t reason = (*gb)[l.g_waitreason];
-    std::string wait = status_name(status, reason);
+    std::string wait = status_name(spec, status, reason);
     Acc& a = groups[{gopc, startpc, wait}];
     if (a.info.count++ == 0) {
       a.info.start = start;
@@ -209,7 +218,7 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
         a.info.created_by += " at " + basename(site.file) + ":" + std::to_string(site.line);
     }
     // A running goroutine's saved registers are stale; take the stack of a parked one.
-    if (!a.gp && status != kGrunning) {
+    if (!a.gp && status != st.running) {
       a.gp = gps[i];
       a.g = g;
     }
@@ -219,13 +228,12 @@ Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& glob, const
     // does not reach runtime.goexit is retried from a fresh copy of the same g, as long
     // as it is still in the state the group describes.
     for (int attempt = 0; a.gp && attempt < 3; ++attempt) {
-      auto frames = stack_of(mem, l, sym, a.g);
+      auto frames = stack_of(mem, spec, sym, a.g);
       bool complete = !frames.empty() && frames.back().function == "runtime.goexit";
       if (frames.size() > a.info.stack.size()) a.info.stack = std::move(frames);
       if (complete) break;
       auto again = mem.bytes(a.gp, gsize);
-      if (!again || status_name(load_u32(*again, l.g_atomicstatus) & ~kGscan, (*again)[l.g_waitreason]) !=
-                        a.info.wait_reason)
+      if (!again || status_name(spec, status_of(*again, spec), (*again)[l.g_waitreason]) != a.info.wait_reason)
         break;
       a.g = std::move(*again);
     }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "runtime/go/globals.h"
-#include "runtime/go/layout.h"
+#include "runtime/go/release.h"
 #include "runtime/go/pclntab.h"
 #include "runtime/go/remote_memory.h"
 #include "util/result.h"
@@ -34,15 +34,19 @@ struct Census {
   uint64_t goroutines = 0;         // what runtime.NumGoroutine reports
   uint64_t system_goroutines = 0;  // runtime-internal ones (GC workers, scavenger, ...)
   std::vector<GoroutineGroupInfo> groups;  // user goroutines only, largest group first
+  // Every live goroutine (system ones too) by state, as /sched/goroutines/* count them.
+  uint64_t running = 0, runnable = 0, in_syscall = 0, waiting = 0;
 };
 
 // Turns runtime pcs into frames; `bias` is the PIE load bias (0 for static executables).
 class GoSymbolizer {
  public:
-  // `mem` and `gofunc` (runtime address of moduledata.gofunc) let frames() expand
-  // inlined calls; without them each pc is one frame.
-  GoSymbolizer(const Pclntab& pcln, uint64_t bias, const RemoteMemory* mem = nullptr, uint64_t gofunc = 0)
-      : pcln_(pcln), bias_(bias), mem_(mem), gofunc_(gofunc) {}
+  // `mem`, `gofunc` (runtime address of moduledata.gofunc) and the layout of the
+  // release's inlinedCall let frames() expand inlined calls; without them each pc is
+  // one frame.
+  GoSymbolizer(const Pclntab& pcln, uint64_t bias, const RemoteMemory* mem = nullptr, uint64_t gofunc = 0,
+               const GoLayout* layout = nullptr)
+      : pcln_(pcln), bias_(bias), mem_(mem), gofunc_(gofunc), layout_(layout) {}
   // `call_return`: pc is a return address, so its call instruction is at pc-1.
   GoFrame frame(uint64_t pc, bool call_return) const;
   // The frames at return address `pc`, innermost inlined call first, as Go's own
@@ -58,11 +62,12 @@ class GoSymbolizer {
   uint64_t bias_;
   const RemoteMemory* mem_;
   uint64_t gofunc_;
+  const GoLayout* layout_;
 };
 
 inline constexpr size_t kMaxStackFrames = 64;
 
-Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& g, const GoLayout& l,
+Result<Census> read_census(const RemoteMemory& mem, const GoGlobals& g, const ReleaseSpec& spec,
                            const GoSymbolizer& sym);
 
 // Frame-pointer walk from saved registers: [bp] holds the caller's bp, [bp+8] the return

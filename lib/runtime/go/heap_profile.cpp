@@ -11,14 +11,12 @@
 namespace memgap::runtime::go {
 
 namespace {
-// go1.19 runtime.bucket: next, allnext, typ, hash, size, nstk (six words), then
-// stk[nstk] and, for memProfile buckets, a memRecord: active + future[3], each a
-// memRecordCycle of four words {allocs, frees, alloc_bytes, free_bytes}.
-constexpr uint64_t kBucketHeader = 48, kAllnext = 8, kTyp = 16, kNstk = 40;
+// runtime.bucket (mprof.go): next, allnext, typ, hash, size, nstk, then stk[nstk] and, for
+// memProfile buckets, a memRecord: active + future[3], each a memRecordCycle
+// {allocs, frees[, alloc_bytes, free_bytes]} (go1.27 dropped the byte counts: bytes are
+// counts times the bucket's object size). Offsets come from the release's layout.
 constexpr uint64_t kMemProfile = 1;  // bucketType memProfile
-constexpr uint64_t kMaxStack = 32;   // runtime maxStack
-constexpr uint64_t kCycleWords = 4, kCycles = 4;  // active + 3 future
-constexpr uint64_t kRecordBytes = kCycleWords * kCycles * 8;
+constexpr uint64_t kMaxStack = 1024;  // maxProfStackDepth (go1.23 on); go1.19's maxStack is 32
 // A bound on the walk: a list read while the runtime links in a new bucket, or a stale
 // pointer, must not loop forever. Real programs have thousands of buckets, not millions.
 constexpr uint64_t kMaxBuckets = 1u << 20;
@@ -34,8 +32,16 @@ struct Cycle {
   bool empty() const { return allocs == 0 && frees == 0; }
 };
 
-Cycle cycle_at(const std::vector<uint8_t>& b, size_t off) {
-  return Cycle{load_u64(b, off), load_u64(b, off + 8), load_u64(b, off + 16), load_u64(b, off + 24)};
+Cycle cycle_at(const std::vector<uint8_t>& b, size_t off, const GoLayout& l, uint64_t size) {
+  Cycle c{load_u64(b, off + l.mrc_allocs), load_u64(b, off + l.mrc_frees), 0, 0};
+  if (GoLayout::has(l.mrc_alloc_bytes) && GoLayout::has(l.mrc_free_bytes)) {
+    c.alloc_bytes = load_u64(b, off + l.mrc_alloc_bytes);
+    c.free_bytes = load_u64(b, off + l.mrc_free_bytes);
+  } else {
+    c.alloc_bytes = c.allocs * size;
+    c.free_bytes = c.frees * size;
+  }
+  return c;
 }
 
 struct RawBucket {
@@ -44,8 +50,13 @@ struct RawBucket {
 };
 }  // namespace
 
-Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, uint64_t mbuckets_var,
+Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, const GoLayout& l, uint64_t mbuckets_var,
                                       std::optional<uint32_t> cycle) {
+  if (l.sizeof_memRecord != 4 * l.sizeof_memRecordCycle || l.mr_future != l.sizeof_memRecordCycle ||
+      l.sizeof_bucket < l.bucket_nstk + 8)
+    return make_error("runtime.memRecord of this release is not active + future[3]",
+                      "memgap refuses to read a heap profile whose layout it does not know");
+  const uint64_t hdr_len = l.sizeof_bucket, rec_len = l.sizeof_memRecord, cyc = l.sizeof_memRecordCycle;
   auto head = mem.u64(mbuckets_var);
   if (!head) return head.error();
   std::vector<RawBucket> raw;
@@ -54,22 +65,23 @@ Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, uint64_t mbuckets
     if (n >= kMaxBuckets)
       return make_error("runtime.mbuckets list longer than " + std::to_string(kMaxBuckets) + " buckets",
                         "the list was probably read while it changed; read again");
-    auto hdr = mem.bytes(b, kBucketHeader);
+    auto hdr = mem.bytes(b, hdr_len);
     if (!hdr) return hdr.error();
-    uint64_t typ = load_u64(*hdr, kTyp), nstk = load_u64(*hdr, kNstk);
+    uint64_t typ = load_u64(*hdr, l.bucket_typ), nstk = load_u64(*hdr, l.bucket_nstk);
+    uint64_t size = load_u64(*hdr, l.bucket_size);
     // mbuckets links memProfile buckets only; anything else means a misread.
     if (typ != kMemProfile || nstk > kMaxStack)
       return make_error("runtime.mbuckets links a bucket that is not a memory-profile bucket (typ " +
                         std::to_string(typ) + ", nstk " + std::to_string(nstk) + ")");
-    auto body = mem.bytes(b + kBucketHeader, nstk * 8 + kRecordBytes);
+    auto body = mem.bytes(b + hdr_len, nstk * 8 + rec_len);
     if (!body) return body.error();
     RawBucket r;
     for (uint64_t i = 0; i < nstk; ++i) r.stack.push_back(load_u64(*body, i * 8));
     size_t rec = nstk * 8;
-    r.active = cycle_at(*body, rec);
-    for (int c = 0; c < 3; ++c) r.future[c] = cycle_at(*body, rec + 32 * (c + 1));
+    r.active = cycle_at(*body, rec, l, size);
+    for (int c = 0; c < 3; ++c) r.future[c] = cycle_at(*body, rec + cyc * (c + 1), l, size);
     raw.push_back(std::move(r));
-    b = load_u64(*hdr, kAllnext);
+    b = load_u64(*hdr, l.bucket_allnext);
   }
 
   HeapProfile out;

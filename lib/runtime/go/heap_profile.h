@@ -1,5 +1,5 @@
 // The Go runtime's own heap profile, read from outside: the bucket list behind
-// runtime.MemProfile (runtime.mbuckets, go1.19 mprof.go). The runtime samples about one
+// runtime.MemProfile (runtime.mbuckets, mprof.go; bucket layout per release). The runtime samples about one
 // allocation per MemProfileRate bytes and records its stack at allocation time, so
 // reading these buckets gives in-use bytes by allocation stack at no cost to the target.
 #pragma once
@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "runtime/go/layout.h"
 #include "runtime/go/remote_memory.h"
 #include "util/result.h"
 
@@ -31,8 +32,9 @@ struct HeapProfile {
 // `active` plus the cycle MemProfile flushes first (future[cycle % 3]) when the
 // profile cycle `cycle` (mProfCycle.read()) is known; when every active record is empty
 // (no GC yet) all three future cycles are summed, like MemProfile's `clear` case.
-// `mbuckets_var` is the address of runtime.mbuckets (a pointer variable).
-Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, uint64_t mbuckets_var,
+// `mbuckets_var` is the address of runtime.mbuckets (a pointer variable); `l` gives the
+// release's bucket and memRecord layout.
+Result<HeapProfile> read_heap_profile(const RemoteMemory& mem, const GoLayout& l, uint64_t mbuckets_var,
                                       std::optional<uint32_t> cycle);
 
 // pprof's scaleHeapSample: a sampled count/size pair stands for count*scale objects,

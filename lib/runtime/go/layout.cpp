@@ -10,7 +10,7 @@ const std::vector<LayoutField>& layout_fields() {
   static const std::vector<LayoutField> f = {
       {&GoLayout::mheap_spanalloc, "mheap_spanalloc", "runtime.mheap", "spanalloc"},
       {&GoLayout::mheap_cachealloc, "mheap_cachealloc", "runtime.mheap", "cachealloc"},
-      {&GoLayout::mheap_allArenas, "mheap_allArenas", "runtime.mheap", "allArenas"},
+      {&GoLayout::mheap_allArenas, "mheap_allArenas", "runtime.mheap", "heapArenas|allArenas"},
       {&GoLayout::fixalloc_size, "fixalloc_size", "runtime.fixalloc", "size"},
       {&GoLayout::fixalloc_inuse, "fixalloc_inuse", "runtime.fixalloc", "inuse"},
       {&GoLayout::sizeof_mspan, "sizeof_mspan", "runtime.mspan", ""},
@@ -32,7 +32,7 @@ const std::vector<LayoutField>& layout_fields() {
       {&GoLayout::hsd_inHeap, "hsd_inHeap", "runtime.heapStatsDelta", "inHeap"},
       {&GoLayout::hsd_inStacks, "hsd_inStacks", "runtime.heapStatsDelta", "inStacks"},
       {&GoLayout::hsd_inWorkBufs, "hsd_inWorkBufs", "runtime.heapStatsDelta", "inWorkBufs"},
-      {&GoLayout::hsd_inPtrScalarBits, "hsd_inPtrScalarBits", "runtime.heapStatsDelta", "inPtrScalarBits"},
+      {&GoLayout::hsd_inPtrScalarBits, "hsd_inPtrScalarBits", "runtime.heapStatsDelta", "inPtrScalarBits", true},
       {&GoLayout::hsd_tinyAllocCount, "hsd_tinyAllocCount", "runtime.heapStatsDelta", "tinyAllocCount"},
       {&GoLayout::hsd_largeAlloc, "hsd_largeAlloc", "runtime.heapStatsDelta", "largeAlloc"},
       {&GoLayout::hsd_largeAllocCount, "hsd_largeAllocCount", "runtime.heapStatsDelta", "largeAllocCount"},
@@ -60,6 +60,24 @@ const std::vector<LayoutField>& layout_fields() {
       {&GoLayout::g_waitreason, "g_waitreason", "runtime.g", "waitreason"},
       {&GoLayout::g_gopc, "g_gopc", "runtime.g", "gopc"},
       {&GoLayout::g_startpc, "g_startpc", "runtime.g", "startpc"},
+      {&GoLayout::md_pcHeader, "md_pcHeader", "runtime.moduledata", "pcHeader"},
+      {&GoLayout::md_text, "md_text", "runtime.moduledata", "text"},
+      {&GoLayout::md_gofunc, "md_gofunc", "runtime.moduledata", "gofunc"},
+      {&GoLayout::sizeof_inlinedCall, "sizeof_inlinedCall", "runtime.inlinedCall", ""},
+      {&GoLayout::inl_nameOff, "inl_nameOff", "runtime.inlinedCall", "nameOff|func_"},
+      {&GoLayout::inl_parentPc, "inl_parentPc", "runtime.inlinedCall", "parentPc"},
+      {&GoLayout::sizeof_bucket, "sizeof_bucket", "runtime.bucket", ""},
+      {&GoLayout::bucket_allnext, "bucket_allnext", "runtime.bucket", "allnext"},
+      {&GoLayout::bucket_typ, "bucket_typ", "runtime.bucket", "typ"},
+      {&GoLayout::bucket_size, "bucket_size", "runtime.bucket", "size"},
+      {&GoLayout::bucket_nstk, "bucket_nstk", "runtime.bucket", "nstk"},
+      {&GoLayout::sizeof_memRecordCycle, "sizeof_memRecordCycle", "runtime.memRecordCycle", ""},
+      {&GoLayout::sizeof_memRecord, "sizeof_memRecord", "runtime.memRecord", ""},
+      {&GoLayout::mr_future, "mr_future", "runtime.memRecord", "future"},
+      {&GoLayout::mrc_allocs, "mrc_allocs", "runtime.memRecordCycle", "allocs"},
+      {&GoLayout::mrc_frees, "mrc_frees", "runtime.memRecordCycle", "frees"},
+      {&GoLayout::mrc_alloc_bytes, "mrc_alloc_bytes", "runtime.memRecordCycle", "alloc_bytes", true},
+      {&GoLayout::mrc_free_bytes, "mrc_free_bytes", "runtime.memRecordCycle", "free_bytes", true},
   };
   return f;
 }
@@ -81,53 +99,29 @@ Result<GoLayout> layout_from_dwarf(const std::string& exe) {
   GoLayout l;
   l.source = "dwarf";
   for (const auto& f : layout_fields()) {
-    auto v = *f.path ? dw->offset_of(f.type, f.path) : dw->size_of(f.type);
+    Result<uint64_t> v = make_error("no path");
+    if (!*f.path) {
+      v = dw->size_of(f.type);
+    } else {
+      // Alternatives name the same field across releases ("nameOff|func_").
+      std::string paths = f.path;
+      for (size_t pos = 0; pos <= paths.size();) {
+        size_t bar = paths.find('|', pos);
+        if (bar == std::string::npos) bar = paths.size();
+        auto one = dw->offset_of(f.type, paths.substr(pos, bar - pos));
+        if (one || pos == 0) v = one;
+        if (one) break;
+        pos = bar + 1;
+      }
+    }
+    if (!v && f.optional) {
+      l.*f.member = kAbsent;
+      continue;
+    }
     if (!v) return make_error("cannot read the Go runtime layout: " + v.error().message);
     l.*f.member = *v;
   }
   return l;
-}
-
-namespace {
-// Generated from the DWARF of a go1.19.8 linux/amd64 binary; the runtime test
-// GoLayout.BuiltinGo119MatchesDwarf re-derives it from every test build.
-GoLayout go119() {
-  GoLayout l;
-  l.source = "builtin go1.19";
-#include "runtime/go/layout_go119.inc"
-  return l;
-}
-}  // namespace
-
-Result<GoLayout> builtin_layout(const GoVersion& v) {
-  if (auto s = check_supported(v); !s) return s.error();
-  return go119();
-}
-
-const std::vector<uint32_t>& class_to_size_go119() {
-  static const std::vector<uint32_t> t = {
-      0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,
-      160,   176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,
-      448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,
-      1536,  1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,
-      6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
-      18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
-  return t;
-}
-
-std::string wait_reason_go119(uint8_t r) {
-  static const char* const names[] = {
-      "",                      "GC assist marking",  "IO wait",
-      "chan receive (nil chan)", "chan send (nil chan)", "dumping heap",
-      "garbage collection",    "garbage collection scan", "panicwait",
-      "select",                "select (no cases)",  "GC assist wait",
-      "GC sweep wait",         "GC scavenge wait",   "chan receive",
-      "chan send",             "finalizer wait",     "force gc (idle)",
-      "semacquire",            "sleep",              "sync.Cond.Wait",
-      "timer goroutine (idle)", "trace reader (blocked)", "wait for GC cycle",
-      "GC worker (idle)",      "preempted",          "debug call"};
-  if (r >= sizeof(names) / sizeof(names[0])) return "unknown wait reason";
-  return names[r];
 }
 
 }  // namespace memgap::runtime::go

@@ -1,5 +1,7 @@
 #include "runtime/go/memstats.h"
 
+#include <algorithm>
+
 namespace memgap::runtime::go {
 
 namespace {
@@ -25,7 +27,7 @@ HeapStats sum_generations(const std::vector<uint8_t>& b, const GoLayout& l) {
     h.inHeap += i64(l.hsd_inHeap);
     h.inStacks += i64(l.hsd_inStacks);
     h.inWorkBufs += i64(l.hsd_inWorkBufs);
-    h.inPtrScalarBits += i64(l.hsd_inPtrScalarBits);
+    if (GoLayout::has(l.hsd_inPtrScalarBits)) h.inPtrScalarBits += i64(l.hsd_inPtrScalarBits);
     h.tinyAllocs += load_u64(b, base + l.hsd_tinyAllocCount);
     h.largeAlloc += load_u64(b, base + l.hsd_largeAlloc);
     h.largeAllocCount += load_u64(b, base + l.hsd_largeAllocCount);
@@ -39,9 +41,10 @@ HeapStats sum_generations(const std::vector<uint8_t>& b, const GoLayout& l) {
   return h;
 }
 
-// gcControllerState.heapGoal() of go1.19 (mgcpacer.go heapGoalInternal and
-// memoryLimitHeapGoal), evaluated on values read from the target.
-uint64_t heap_goal(const std::vector<uint8_t>& c, const GoLayout& l) {
+// gcControllerState.heapGoal() (mgcpacer.go heapGoalInternal and memoryLimitHeapGoal),
+// evaluated on values read from the target; the headroom below the memory limit is the
+// release's variant.
+uint64_t heap_goal(const std::vector<uint8_t>& c, const GoLayout& l, uint64_t headroom_percent) {
   auto u = [&](uint64_t off) { return load_u64(c, off); };
   uint64_t goal = u(l.gcc_gcPercentHeapGoal);
   uint64_t heapFree = u(l.gcc_heapFree);
@@ -50,7 +53,7 @@ uint64_t heap_goal(const std::vector<uint8_t>& c, const GoLayout& l) {
   uint64_t limit = u(l.gcc_memoryLimit);
   uint64_t marked = u(l.gcc_heapMarked);
   uint64_t mlgoal;
-  constexpr uint64_t kHeadroom = 1 << 20;  // memoryLimitHeapGoalHeadroom
+  constexpr uint64_t kMinHeadroom = 1 << 20;  // memoryLimitMinHeapGoalHeadroom
   uint64_t nonHeap = mappedReady - heapFree - heapAlloc;
   if (heapFree + heapAlloc > mappedReady) nonHeap = 0;  // torn read; the runtime retries
   uint64_t overage = mappedReady > limit ? mappedReady - limit : 0;
@@ -58,8 +61,9 @@ uint64_t heap_goal(const std::vector<uint8_t>& c, const GoLayout& l) {
     mlgoal = marked;
   } else {
     mlgoal = limit - (nonHeap + overage);
-    if (mlgoal < kHeadroom || mlgoal - kHeadroom < kHeadroom) mlgoal = kHeadroom;
-    else mlgoal -= kHeadroom;
+    uint64_t headroom = std::max(kMinHeadroom, mlgoal / 100 * headroom_percent);
+    if (mlgoal < headroom || mlgoal - headroom < headroom) mlgoal = headroom;
+    else mlgoal -= headroom;
     if (mlgoal < marked) mlgoal = marked;
   }
   if (mlgoal < goal) return mlgoal;
@@ -72,11 +76,12 @@ uint64_t heap_goal(const std::vector<uint8_t>& c, const GoLayout& l) {
 }
 }  // namespace
 
-Result<Metrics> read_memory_metrics(const RemoteMemory& mem, const GoGlobals& g, const GoLayout& l) {
-  const auto& sizes = class_to_size_go119();
+Result<Metrics> read_memory_metrics(const RemoteMemory& mem, const GoGlobals& g, const ReleaseSpec& spec) {
+  const GoLayout& l = spec.layout;
+  const auto& sizes = spec.class_to_size;
   if (l.num_size_classes() != sizes.size())
-    return make_error("Go runtime has " + std::to_string(l.num_size_classes()) +
-                      " size classes; memgap knows go1.19's " + std::to_string(sizes.size()));
+    return make_error("Go runtime has " + std::to_string(l.num_size_classes()) + " size classes; memgap knows " +
+                      spec.name + "'s " + std::to_string(sizes.size()));
   uint64_t ms_len = std::max(l.mstats_numforcedgc, l.mstats_other_sys) + 8;
   auto ms = mem.bytes(g.memstats, ms_len);
   if (!ms) return ms.error();
@@ -129,7 +134,8 @@ Result<Metrics> read_memory_metrics(const RemoteMemory& mem, const GoGlobals& g,
   m["/gc/heap/frees:objects"] = double(nfree);
   m["/gc/heap/objects:objects"] = double(nalloc - nfree);
   m["/gc/heap/tiny/allocs:objects"] = double(h.tinyAllocs);
-  m["/gc/heap/goal:bytes"] = double(heap_goal(*gc, l));
+  m["/gc/heap/goal:bytes"] = double(heap_goal(*gc, l, spec.heap_goal_headroom_percent));
+  if (spec.has_heap_live_metric) m["/gc/heap/live:bytes"] = double(load_u64(*gc, l.gcc_heapMarked));
   m["/gc/cycles/total:gc-cycles"] = numgc;
   m["/gc/cycles/forced:gc-cycles"] = forced;
   m["/gc/cycles/automatic:gc-cycles"] = numgc - forced;

@@ -1,5 +1,6 @@
 // The runtime's own memory accounting, read from outside and computed exactly the way
-// runtime/metrics computes /memory/classes/... in go1.19 (metrics.go): the heap-stats
+// runtime/metrics computes /memory/classes/... (metrics.go of go1.19 and go1.26/1.27
+// agree on these formulas; inPtrScalarBits is gone since go1.22): the heap-stats
 // ring is summed over its three generations (what consistentHeapStats.read would merge),
 // the sys stats come from memstats, the fixalloc in-use counts from mheap_.
 #pragma once
@@ -8,7 +9,7 @@
 #include <string>
 
 #include "runtime/go/globals.h"
-#include "runtime/go/layout.h"
+#include "runtime/go/release.h"
 #include "runtime/go/remote_memory.h"
 #include "util/result.h"
 
@@ -19,6 +20,6 @@ namespace memgap::runtime::go {
 // and "runtime.MemProfileRate".
 using Metrics = std::map<std::string, double>;
 
-Result<Metrics> read_memory_metrics(const RemoteMemory& mem, const GoGlobals& g, const GoLayout& l);
+Result<Metrics> read_memory_metrics(const RemoteMemory& mem, const GoGlobals& g, const ReleaseSpec& spec);
 
 }  // namespace memgap::runtime::go

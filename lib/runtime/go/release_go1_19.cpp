@@ -1,0 +1,22 @@
+// Go 1.19 as memgap reads it. The generated part (layouts, size classes, wait reasons,
+// code-reference rules) is release_go1_19.inc: rerun scripts/gen-go-layouts.sh to
+// regenerate it; the runtime test GoRelease.BuiltinTablesMatchTheBinary checks it.
+#include "runtime/go/release.h"
+
+namespace memgap::runtime::go {
+
+ReleaseSpec release_go1_19() {
+  ReleaseSpec r;
+  r.name = "go1.19";
+  r.minor = 19;
+#include "runtime/go/release_go1_19.inc"
+  // go1.19 facts read from its runtime sources (runtime2.go, mgcpacer.go, metrics.go).
+  r.heap_goal_headroom_percent = 0;  // memoryLimitHeapGoal: a fixed 1 MiB of headroom
+  r.sched_goroutines_counts_system = false;  // /sched/goroutines = gcount(): user goroutines
+  r.has_heap_live_metric = false;
+  r.has_goroutine_state_metrics = false;
+  r.maps = {"hmap", {"runtime.hashGrow"}, {"runtime.mapiterinit"}};
+  return r;
+}
+
+}  // namespace memgap::runtime::go
