@@ -84,21 +84,35 @@ static __always_inline __u64 caller_of(struct pt_regs* ctx) {
   return caller;
 }
 
-/* Argument `i` of the probed Go function (register ABI order, see memgap_go.h). The
- * registers are copied first: the verifier refuses a ctx load at a variable offset,
- * which is what clang makes of a switch over ctx fields. */
-static __always_inline __u64 go_arg(struct pt_regs* ctx, __u64 i) {
+/* The probed function's argument the cookie names (register ABI order, see
+ * memgap_go.h). The registers are copied first: the verifier refuses a ctx load at a
+ * variable offset, which is what clang makes of a switch over ctx fields. */
+static __always_inline __u64 go_arg(struct pt_regs* ctx, __u64 cookie) {
   __u64 regs[MEMGAP_GO_MAX_ARG + 1] = {ctx->ax, ctx->bx, ctx->cx, ctx->di, ctx->si,
                                        ctx->r8, ctx->r9, ctx->r10, ctx->r11};
+  __u64 i = cookie & MEMGAP_GO_ARG_MASK;
   if (i > MEMGAP_GO_MAX_ARG) return 0;
   return regs[i];
+}
+
+/* True on the pass that will jump to morestack: the probe sits on the jbe after
+ * `cmp rsp, [r14+0x10]`, so the flags the cmp set say it (jbe jumps on CF or ZF).
+ * Reading g.stackguard0 again instead would race with a preemption request from another
+ * thread, which rewrites it between the cmp and the probe. The function restarts after
+ * morestack and the probe fires again, on the pass that runs the body. */
+static __always_inline int before_restart(struct pt_regs* ctx, __u64 cookie) {
+  if (!(cookie & MEMGAP_GO_AT_STACK_CHECK)) return 0;
+  const __u64 cf = 1 << 0, zf = 1 << 6;
+  return (ctx->flags & (cf | zf)) != 0;
 }
 
 SEC("uprobe")
 int go_map_grow_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_GROW_HITS);
-  __u64 h = go_arg(ctx, bpf_get_attach_cookie(ctx));
+  __u64 cookie = bpf_get_attach_cookie(ctx);
+  if (before_restart(ctx, cookie)) return 0;
+  __u64 h = go_arg(ctx, cookie);
   if (!h) return 0;
   __u64 len = 0;
   bpf_probe_read_user(&len, sizeof len, (void*)(h + map_len_offset));
@@ -123,6 +137,7 @@ SEC("uprobe")
 int go_map_iter_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_ITER_HITS);
+  if (before_restart(ctx, bpf_get_attach_cookie(ctx))) return 0;
   struct memgap_go_iter_key k = {};
   k.caller = caller_of(ctx);
   k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
@@ -146,13 +161,14 @@ static __always_inline __s64 next_interval(void) { return (__s64)exp_interval(sa
 /* --go-probe mallocgc: every probed function sees each allocation it serves once
  * (mallocgc, or from go1.27 the size-specialised functions that together see each
  * allocation exactly once); the cookie names the size argument (RAX in every release
- * so far). Placed after the stack-bound check so the first probed instruction is a jump
- * (emulated, not single-stepped). */
+ * so far). Placed on the stack check's jbe (emulated, not single-stepped). */
 SEC("uprobe")
 int go_alloc_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_MALLOC_HITS);
-  __u64 size = go_arg(ctx, bpf_get_attach_cookie(ctx));
+  __u64 cookie = bpf_get_attach_cookie(ctx);
+  if (before_restart(ctx, cookie)) return 0;
+  __u64 size = go_arg(ctx, cookie);
   if (sample_bytes > 1) {
     __u32 zero = 0;
     __s64* left = bpf_map_lookup_elem(&go_sampler, &zero);

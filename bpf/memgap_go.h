@@ -22,6 +22,12 @@ struct memgap_go_map {
  * in Go's amd64 register ABI (0 RAX, 1 RBX, 2 RCX, 3 RDI, 4 RSI, 5 R8, 6 R9, 7 R10,
  * 8 R11). The release description says which; see go_release_probes. */
 #define MEMGAP_GO_MAX_ARG 8
+#define MEMGAP_GO_ARG_MASK 0xff
+/* Cookie flag: the probe sits on the `jbe morestack` of the function's stack check
+ * `cmp rsp, [r14+0x10]`. When the jump will be taken, morestack restarts the function
+ * from its entry and the probe fires again: the program ignores the first pass, so each
+ * call counts once. */
+#define MEMGAP_GO_AT_STACK_CHECK 0x100
 
 /* Map-iteration heat: callers of the function every range loop over a map starts with
  * (mapiterinit, mapIterStart), by stack. */

@@ -43,7 +43,7 @@ Result<std::unique_ptr<GoTracer>> GoTracer::attach(const GoTracerConfig& config)
       // argument register the program reads.
       bpf_uprobe_opts opts{};
       opts.sz = sizeof opts;
-      opts.bpf_cookie = p.arg;
+      opts.bpf_cookie = p.arg | (p.at_stack_check ? MEMGAP_GO_AT_STACK_CHECK : 0);
       bpf_link* link = bpf_program__attach_uprobe_opts(w.prog, config.pid, config.exe.c_str(), p.file_offset, &opts);
       if (!link) {
         int err = errno;
@@ -62,9 +62,9 @@ GoStack GoTracer::stack(uint64_t caller, int32_t stack_id) const {
   uint64_t frames[kStackDepth] = {};
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.go_stacks), &stack_id, frames) != 0) return s;
   // frames[0] is the probed function's own entry; the walk continues from its caller's
-  // caller. Recent kernels (6.18 here) add [rsp] themselves when the probe sits on the `push rbp`
-  // of a function's prologue (where memgap places Go probes): it is then frames[1] and
-  // the same return address as `caller`, which must not count as a frame of its own.
+  // caller. Recent kernels (6.18 here) add [rsp] themselves when a probe sits on the
+  // `push rbp` of a function's prologue: it is then frames[1] and the same return
+  // address as `caller`, which must not count as a frame of its own.
   size_t first = frames[1] == caller ? 2 : 1;
   for (size_t i = first; i < kStackDepth && frames[i]; ++i) s.push_back(frames[i]);
   return s;

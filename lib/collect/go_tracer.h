@@ -25,6 +25,9 @@ struct GoProbePoint {
   // The argument the probe reads, by index in Go's amd64 register ABI (0 RAX, 1 RBX,
   // 2 RCX, ...; memgap_go.h): the map header for growth, the size for allocation.
   uint8_t arg = 0;
+  // The probe is on the `jbe` of the function's stack check `cmp rsp, [r14+0x10]`: the
+  // pass that will jump to morestack (which restarts the function) is not counted.
+  bool at_stack_check = false;
 };
 
 struct GoTracerConfig {

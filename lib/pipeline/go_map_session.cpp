@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "pipeline/go_probe_session.h"
-#include "pipeline/go_release_probes.h"
+#include "pipeline/go_probe_plan.h"
 
 namespace memgap::pipeline {
 

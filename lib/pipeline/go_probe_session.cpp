@@ -3,7 +3,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "pipeline/go_release_probes.h"
+#include "pipeline/go_probe_plan.h"
 
 namespace memgap::pipeline {
 

@@ -103,16 +103,19 @@ const model::Site* site_at(const model::Snapshot& s, const std::string& function
 // bytes are exactly what the target allocated there, whichever route the allocation
 // took (go1.27: new(T) of up to 80 bytes goes straight to size-specialised mallocs, small
 // make() goes through mallocgc into the same functions), and no allocation is counted
-// or trapped twice.
+// or trapped twice — also when the goroutine's stack grows in the allocation function's
+// own prologue, which morestack then runs again (deep).
 TEST_P(GoMallocgc, EveryAllocationCountedOnceAtItsSite) {
   Child target({heapprof(GetParam())});
   ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
-  constexpr uint64_t n = 10000, churn = 20000;
+  constexpr uint64_t n = 10000, churn = 20000, deep_goroutines = 2000, deep = deep_goroutines * 16;
   auto snap = attach_while(target, {"--go-probe", "mallocgc", "--sample-bytes", "1"}, [&] {
     target.send("small " + std::to_string(n));
     ASSERT_TRUE(target.wait_for("small\n", kTimeoutMs));
     target.send("go");  // churn: 20000 × make([]byte, 256), then runtime.GC()
     ASSERT_TRUE(target.wait_for("done", kTimeoutMs));
+    target.send("deep " + std::to_string(deep_goroutines));
+    ASSERT_TRUE(target.wait_for("deep\n", kTimeoutMs));
   });
   EXPECT_EQ(snap.meta.mode, "go");
   struct Want {
@@ -126,11 +129,22 @@ TEST_P(GoMallocgc, EveryAllocationCountedOnceAtItsSite) {
     EXPECT_EQ(s->alloc_objects, w.objects) << w.function;
     EXPECT_EQ(s->alloc_bytes, w.objects * w.size) << w.function;
   }
-  // Every allocation is one probe hit; the rest of the process (fmt, the GC, map
-  // growth) adds a few hundred at most. A route probed twice would add ~n or more.
-  uint64_t made = 4 * n + churn;
+  // deepNodes' stacks differ by recursion level: one site per level, summed.
+  uint64_t deep_objects = 0, deep_bytes = 0;
+  for (const auto& s : snap.sites)
+    if (!s.frames.empty() && s.frames[0].function == "main.deepNodes") {
+      deep_objects += s.alloc_objects;
+      deep_bytes += s.alloc_bytes;
+    }
+  EXPECT_EQ(deep_objects, deep);
+  EXPECT_EQ(deep_bytes, deep * 16);
+  // Every allocation is one probe hit, plus one per stack growth in a probed prologue
+  // (the pass that is not counted; go1.27: ~2 per deep goroutine) and the rest of the
+  // process (a closure per goroutine, fmt, the GC): ~6000 here. A route probed twice
+  // would add n or more.
+  uint64_t made = 4 * n + churn + deep;
   EXPECT_GE(snap.meta.probe_hits, made);
-  EXPECT_LT(snap.meta.probe_hits, made + 1000);
+  EXPECT_LT(snap.meta.probe_hits, made + n) << "extra hits: " << snap.meta.probe_hits - made;
 }
 
 // Poisson byte sampling in BPF at 64 KiB, extrapolated: the churn site comes out near

@@ -17,6 +17,10 @@
 //     hands straight to size-specialised mallocs, around mallocgc), and make([]byte, 40)
 //     of a length known only at run time (through mallocgc, which go1.27 dispatches to the
 //     same specialised functions)
+//   - deepNodes makes one node per level of a 16-deep recursion with 1 KiB frames in
+//     each of N fresh goroutines: their small stacks grow three times while allocating,
+//     some growths in the prologue of an allocation function itself (which morestack
+//     then restarts)
 //
 // Commands on stdin (one answer line each):
 //
@@ -26,6 +30,7 @@
 //   iter N           range over cache N times (scanCache); answers "iterated"
 //   go               churn, then runtime.GC(); answers "done" (attach_helpers' round)
 //   small N          N × (node 16 B, words 24 B, int32 4 B, []byte 40 B); answers "small"
+//   deep N           N goroutines × 16 nodes made at main.deepNodes; answers "deep"
 //   quit             exit
 package main
 
@@ -150,6 +155,16 @@ func smallSlices(n int) {
 	sink = nil
 }
 
+var deepSink [16]*node
+
+//go:noinline
+func deepNodes(level int, pad [1024]byte) {
+	deepSink[level] = &node{v: int(pad[level])}
+	if level+1 < len(deepSink) {
+		deepNodes(level+1, pad)
+	}
+}
+
 func main() {
 	retainBuffers()
 	pinArray()
@@ -193,6 +208,18 @@ func main() {
 			tinyInts(n)
 			smallSlices(n)
 			fmt.Println("small")
+		case "deep":
+			n, _ := strconv.Atoi(f[1])
+			done := make(chan bool)
+			for i := 0; i < n; i++ {
+				go func() {
+					var pad [1024]byte
+					deepNodes(0, pad)
+					done <- true
+				}()
+				<-done
+			}
+			fmt.Println("deep")
 		case "go":
 			churn()
 			runtime.GC()
