@@ -164,5 +164,18 @@ TEST_P(GoMallocgc, SampledAllocationsBySite) {
 
 INSTANTIATE_TEST_SUITE_P(Releases, GoMallocgc, testing::ValuesIn(kBuilds), build_name);
 
+// A go1.26 build with GOEXPERIMENT=sizespecializedmalloc allocates small objects around
+// runtime.mallocgc: --go-probe mallocgc refuses it by name, with a hint, exit status 1,
+// rather than report a fraction of its allocations.
+TEST(GoMallocgcRefusal, SizeSpecialisedGo126BuildIsRefusedByName) {
+  Child target({target_path("go1.26/go_heapprof_sizespec")});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  Child memgap({MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "1s", "--go-probe", "mallocgc"});
+  EXPECT_EQ(memgap.wait_exit(kTimeoutMs), 1);
+  EXPECT_NE(memgap.err().find("runtime.mallocgcSmallNoScanSC"), std::string::npos) << memgap.err();
+  EXPECT_NE(memgap.err().find("GOEXPERIMENT=sizespecializedmalloc"), std::string::npos) << memgap.err();
+  EXPECT_NE(memgap.err().find("run without --go-probe"), std::string::npos) << memgap.err();
+}
+
 }  // namespace
 }  // namespace memgap::test
