@@ -42,6 +42,7 @@ struct AttachArgs {
   bool no_probes = false;
   bool go_enable_profiling = false;
   std::string go_probe;
+  std::string go_layout_from;
   bool go_maps = false;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
@@ -93,6 +94,10 @@ Action add_attach_command(CLI::App& app) {
                 "Go: when the runtime's allocation sampling is off, turn it on (writes MemProfileRate into the target)");
   sub->add_option("--go-probe", args->go_probe, "Go: sample allocations with a BPF probe instead of the runtime")
       ->check(CLI::IsMember({"mallocgc"}));
+  sub->add_option("--go-layout-from", args->go_layout_from,
+                  "Go: read a stripped target of a release memgap has no tables for with the layouts of FILE, "
+                  "an unstripped binary built by the same Go release")
+      ->check(CLI::ExistingFile);
   sub->add_flag("--go-maps", args->go_maps, "Go: add map-iteration heat (stacks of range loops over maps)");
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp (frame pointers), dwarf (CFI over a copied stack), auto")
       ->check(CLI::IsMember({"fp", "dwarf", "auto"}));
@@ -122,6 +127,7 @@ Action add_attach_command(CLI::App& app) {
     opt.no_probes = a.no_probes;
     opt.go_enable_profiling = a.go_enable_profiling;
     opt.go_probe = a.go_probe;
+    opt.go_layout_from = a.go_layout_from;
     opt.go_maps = a.go_maps;
     opt.unwind = a.unwind;
     opt.stack_copy_bytes = static_cast<uint32_t>(*parse_size(a.stack_copy));  // validated at parse

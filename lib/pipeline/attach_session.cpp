@@ -44,7 +44,9 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
   if (!target) return target.error();
 
   model::Meta meta = base_meta(opt.command, *target);
-  MemoryExplainer explainer(opt.pid, proc, meta);
+  runtime::go::GoOpenOptions go_open;
+  go_open.layout_from = opt.go_layout_from;
+  MemoryExplainer explainer(opt.pid, proc, meta, go_open);
   bool no_probes = opt.no_probes;
   std::unique_ptr<ProbeSession> probes;
   if (!no_probes) {
@@ -77,6 +79,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     go.enable_profiling = opt.go_enable_profiling;
     go.probe = opt.go_probe;
     go.sample_bytes = opt.sample_bytes;
+    go.reader = explainer.go_reader();
     auto started = GoProbeSession::start(opt.pid, proc, go, meta);
     if (started) go_sites = std::move(*started);
     else if (!opt.go_probe.empty()) return started.error();

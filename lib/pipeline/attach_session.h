@@ -23,6 +23,7 @@ struct AttachOptions {
   bool no_probes = false;
   bool go_enable_profiling = false;  // Go: write MemProfileRate when the runtime's sampling is off
   std::string go_probe;              // Go: "" (runtime sampling) or "mallocgc"
+  std::string go_layout_from;        // Go: unstripped binary of the target's release (--go-layout-from)
   bool go_maps = false;              // Go: map-iteration heat (mapiterinit callers)
   std::string command = "attach";
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler

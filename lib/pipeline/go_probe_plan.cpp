@@ -74,7 +74,13 @@ Result<GoMapPlan> plan_go_maps(const runtime::go::GoReader& reader, bool iterati
   auto growth = resolve(reader, maps.grow);
   if (!growth) return growth.error();
   plan.growth = std::move(*growth);
-  plan.length_offset = maps.length_offset;
+  // The length word of the header the growth probes read: hmap.count or Map.used, from
+  // the layout the target is read with (its own DWARF when it has any).
+  const runtime::go::GoLayout& layout = reader.release().layout;
+  uint64_t length = runtime::go::GoLayout::has(layout.hmap_count) ? layout.hmap_count : layout.swiss_used;
+  if (!runtime::go::GoLayout::has(length))
+    return make_error("Go map tracking: the map header's length field is not known for " + reader.version().text);
+  plan.length_offset = static_cast<uint32_t>(length);
   if (iterations) {
     auto it = resolve(reader, maps.iterate);
     if (!it) return it.error();

@@ -18,7 +18,7 @@ Result<std::unique_ptr<GoProbeSession>> GoProbeSession::start(int pid, const col
                                                               const GoProbeOptions& options, model::Meta& meta) {
   if (!options.probe.empty() && options.probe != "mallocgc")
     return make_error("unknown --go-probe " + options.probe, "the only probe is mallocgc");
-  auto reader = runtime::go::GoReader::open(pid, proc);
+  auto reader = options.reader ? Result<runtime::go::GoReader>(*options.reader) : runtime::go::GoReader::open(pid, proc);
   if (!reader) return reader.error();
   std::unique_ptr<GoProbeSession> s(new GoProbeSession(std::move(*reader)));
   if (options.probe == "mallocgc") {

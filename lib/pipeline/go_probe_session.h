@@ -29,6 +29,9 @@ struct GoProbeOptions {
   // allowed. It sees allocations only: frees would need a return probe on Go code.
   std::string probe;
   uint64_t sample_bytes = 512 * 1024;
+  // The target's opened Go reader, when the caller has one (MemoryExplainer's): reused
+  // rather than opening the executable again.
+  const runtime::go::GoReader* reader = nullptr;
 };
 
 class GoProbeSession {

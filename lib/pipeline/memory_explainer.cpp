@@ -7,12 +7,15 @@
 
 namespace memgap::pipeline {
 
-MemoryExplainer::MemoryExplainer(int pid, const collect::ProcSource& proc, model::Meta& meta) : pid_(pid), proc_(proc) {
-  is_go_ = runtime::go::is_go_process(pid, proc);
-  if (!is_go_) return;
-  auto reader = runtime::go::GoReader::open(pid, proc);
-  if (reader) go_.emplace(std::move(*reader));
-  else meta.notes.push_back("Go runtime not read: " + reader.error().message);
+MemoryExplainer::MemoryExplainer(int pid, const collect::ProcSource& proc, model::Meta& meta,
+                                 const runtime::go::GoOpenOptions& go_options)
+    : pid_(pid), proc_(proc) {
+  auto reader = runtime::go::GoReader::open_if_go(pid, proc, go_options);
+  is_go_ = !reader || reader->has_value();
+  if (reader && *reader) go_.emplace(std::move(**reader));
+  else if (!reader)
+    meta.notes.push_back("Go runtime not read: " + reader.error().message +
+                         (reader.error().hint.empty() ? "" : " (" + reader.error().hint + ")"));
 }
 
 void MemoryExplainer::window_started() {

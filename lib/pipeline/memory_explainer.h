@@ -17,9 +17,13 @@ class MemoryExplainer {
  public:
   // Detects a Go runtime and opens its reader; what cannot be read becomes a note
   // (an unsupported Go version is named there), never an error.
-  MemoryExplainer(int pid, const collect::ProcSource& proc, model::Meta& meta);
+  MemoryExplainer(int pid, const collect::ProcSource& proc, model::Meta& meta,
+                  const runtime::go::GoOpenOptions& go_options = {});
 
   bool is_go() const { return is_go_; }
+  // The opened Go reader (null when not Go or unreadable), shared with the Go probes so
+  // that the executable is read once per attach.
+  const runtime::go::GoReader* go_reader() const { return go_ ? &*go_ : nullptr; }
   // The goroutine census at the window's start, to find groups that grow.
   void window_started();
   // Fills s.gap, s.memory, s.go and notes. `sampler` is null without probes.

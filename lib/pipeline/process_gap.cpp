@@ -16,12 +16,10 @@ Result<ProcessGap> process_gap(int pid, const collect::ProcSource& proc, GoProbe
   out.report = std::move(*rep);
   if (!go.checked) {
     go.checked = true;
-    go.is_go = runtime::go::is_go_process(pid, proc);
-    if (go.is_go) {
-      auto r = runtime::go::GoReader::open(pid, proc);
-      if (r) go.reader = std::make_shared<runtime::go::GoReader>(std::move(*r));
-      else go.error = r.error().message;
-    }
+    auto r = runtime::go::GoReader::open_if_go(pid, proc);
+    go.is_go = !r || r->has_value();
+    if (r && *r) go.reader = std::make_shared<runtime::go::GoReader>(std::move(**r));
+    else if (!r) go.error = r.error().message;
   }
   if (go.reader) {
     auto sec = go_section_now(*go.reader, pid, memo, out.report.gap.rss);

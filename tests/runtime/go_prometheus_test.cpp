@@ -22,6 +22,7 @@
 #include "collect/smaps.h"
 #include "pipeline/gap.h"
 #include "pipeline/go_section.h"
+#include "pipeline/process_gap.h"
 #include "runtime/go/go_state.h"
 
 using namespace memgap;
@@ -108,15 +109,29 @@ class Prometheus {
   pid_t pid_ = -1;
 };
 
+// Prometheus has settled after start-up once two reads 200 ms apart see the same
+// goroutine count (its start-up goroutines, rule loaders and TSDB head, have finished).
+bool settled(const GoReader& reader) {
+  double last = -1;
+  for (int i = 0; i < 50; ++i) {
+    auto s = reader.read();
+    double now = s ? double(s->census.goroutines) : -2;
+    if (s && now == last) return true;
+    last = now;
+    usleep(200000);
+  }
+  return false;
+}
+
 TEST(GoPrometheus, GoroutinesAndStacksAgreeWithItsOwnMetrics) {
   if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << "prometheus is not installed (apt-get install prometheus)";
   Prometheus prom;
   ASSERT_TRUE(prom.wait_ready()) << "prometheus did not become ready on 127.0.0.1:" << kPort;
-  usleep(1000000);
   collect::RealProcSource proc;
   auto reader = GoReader::open(prom.pid(), proc);
   ASSERT_TRUE(reader) << reader.error().message;
   EXPECT_EQ(reader->version().text.rfind("go1.19", 0), 0u);
+  ASSERT_TRUE(settled(*reader));
 
   // A scrape itself starts goroutines (the connection and its background reader,
   // collector workers), so memgap reads continuously while each scrape runs (the
@@ -165,9 +180,11 @@ TEST(GoPrometheus, GapExplainsRss) {
   if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << "prometheus is not installed (apt-get install prometheus)";
   Prometheus prom;
   ASSERT_TRUE(prom.wait_ready());
-  usleep(1000000);
   collect::RealProcSource proc;
-  auto state = read_go_state(prom.pid(), proc);
+  auto reader = GoReader::open(prom.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE(settled(*reader));
+  auto state = reader->read();
   ASSERT_TRUE(state) << state.error().message;
   auto smaps = proc.read(prom.pid(), "smaps");
   ASSERT_TRUE(smaps);
@@ -188,18 +205,16 @@ TEST(GoPrometheus, GapExplainsRss) {
   EXPECT_GE(unexplained, 0);
   EXPECT_LT(double(unexplained), 0.10 * double(rss));
 
-  // The same through the process gap (as `memgap attach --no-probes` builds it).
-  analyze::HeapObservation obs;
-  auto gap = pipeline::explain_rss(prom.pid(), proc, obs);
-  ASSERT_TRUE(gap) << gap.error().message;
-  auto sm = collect::read_smaps(proc, prom.pid());
-  ASSERT_TRUE(sm);
-  auto merged = pipeline::build_go_section(*state, pipeline::residency_of(*sm), gap->rss);
-  pipeline::merge_go_section(*gap, merged);
-  std::printf("prometheus merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", (unsigned long)gap->rss,
-              (long)gap->unexplained, 100.0 * double(gap->unexplained) / double(gap->rss));
-  for (const auto& c : gap->categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
-  EXPECT_LT(std::llabs(gap->unexplained), int64_t(0.10 * double(gap->rss)));
+  // The same through the process gap, as `memgap attach --no-probes` and `top` build it.
+  pipeline::GoProbe probe;
+  auto pg = pipeline::process_gap(prom.pid(), proc, probe, true);
+  ASSERT_TRUE(pg) << pg.error().message;
+  ASSERT_TRUE(pg->go.has_value()) << probe.error;
+  const auto& gap = pg->report.gap;
+  std::printf("prometheus merged gap: RSS %lu, unexplained %ld (%.1f%%)\n", (unsigned long)gap.rss,
+              (long)gap.unexplained, 100.0 * double(gap.unexplained) / double(gap.rss));
+  for (const auto& c : gap.categories) std::printf("  %-16s %10lu\n", c.name.c_str(), (unsigned long)c.bytes);
+  EXPECT_LT(std::llabs(gap.unexplained), int64_t(0.10 * double(gap.rss)));
 }
 
 }  // namespace

@@ -97,6 +97,12 @@ TEST(GoRelease, BuiltinTablesAreConsistent) {
   EXPECT_EQ(g26.layout.sizeof_inlinedCall, 16u);
   EXPECT_EQ(g26.heap_goal_headroom_percent, 3u);
   EXPECT_EQ(g26.maps.grow.front().function, "internal/runtime/maps.(*Map).growToTable");  // Swiss tables
+  // The map header the probes read: hmap in go1.19 (B at 9, what memgap_go.bpf.c reads),
+  // the Swiss table's Map later.
+  EXPECT_EQ(g19.layout.hmap_B, 9u);
+  EXPECT_FALSE(GoLayout::has(g19.layout.swiss_used));
+  EXPECT_FALSE(GoLayout::has(g26.layout.hmap_count));
+  EXPECT_TRUE(GoLayout::has(g26.layout.swiss_used));
   const ReleaseSpec& g27 = *known_release(*parse_go_version("go1.27.3"));
   EXPECT_FALSE(GoLayout::has(g27.layout.mrc_alloc_bytes));  // bytes = allocs * bucket size
   EXPECT_TRUE(GoLayout::has(g26.layout.mrc_alloc_bytes));

@@ -66,6 +66,30 @@ TEST(GoHeapProfile, ReadsActivePlusTheCycleMemProfileFlushes) {
   EXPECT_FALSE(p->unpublished);
 }
 
+// go1.27's memRecordCycle is {allocs, frees}: bytes are counts times the bucket's object
+// size (bucket.size), as runtime.MemProfile computes them there.
+TEST(GoHeapProfile, Go127CyclesCountObjectsOfTheBucketsSize) {
+  const GoLayout& l = known_release(*parse_go_version("go1.27.3"))->layout;
+  ASSERT_EQ(l.sizeof_memRecordCycle, 16u);
+  BucketMemory m;
+  m.put64(kVar, kB1);
+  m.put64(kB1 + l.bucket_allnext, 0);
+  m.put64(kB1 + l.bucket_typ, 1);
+  m.put64(kB1 + l.bucket_size, 4096);
+  m.put64(kB1 + l.bucket_nstk, 1);
+  m.put64(kB1 + l.sizeof_bucket, 0x401000);
+  uint64_t rec = kB1 + l.sizeof_bucket + 8;
+  m.put64(rec + l.mrc_allocs, 5);  // active: 5 allocated, 2 freed
+  m.put64(rec + l.mrc_frees, 2);
+  m.put64(rec + l.mr_future + 16 * 1 + l.mrc_allocs, 1);  // future[1], flushed at cycle 4
+  auto p = read_heap_profile(m, l, kVar, 4u);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->records.size(), 1u);
+  EXPECT_EQ(p->records[0].allocs, 6u);
+  EXPECT_EQ(p->records[0].alloc_bytes, 6u * 4096);
+  EXPECT_EQ(p->records[0].in_use_bytes(), 4u * 4096);
+}
+
 TEST(GoHeapProfile, NoGcYetSumsEveryCycleLikeMemProfile) {
   BucketMemory m;
   m.put64(kVar, kB1);

@@ -125,6 +125,31 @@ TEST(GoMemstats, HeapGoalFollowsGogcOrTheMemoryLimit) {
   EXPECT_EQ((*r)["/gc/gomemlimit:bytes"], double(6 << 20));
 }
 
+// go1.26 and go1.27 keep memoryLimitHeapGoalHeadroomPercent (3%) of the limit-based
+// goal as headroom, at least 1 MiB; go1.19 keeps a fixed 1 MiB. With a 100 MiB limit and
+// 10 MiB of non-heap memory the goals differ by 90 MiB * 3% - 1 MiB.
+TEST(GoMemstats, HeapGoalHeadroomIsTheReleasesVariant) {
+  for (const char* v : {"go1.19.8", "go1.26.8", "go1.27.3"}) {
+    SCOPED_TRACE(v);
+    World w;
+    w.spec = *known_release(*parse_go_version(v));
+    w.m.put64(w.g.mheap + w.l.mheap_spanalloc + w.l.fixalloc_size, w.l.sizeof_mspan);
+    w.m.put64(w.g.mheap + w.l.mheap_cachealloc + w.l.fixalloc_size, w.l.sizeof_mcache);
+    w.m.put64(w.g.gc_controller + w.l.gcc_gcPercentHeapGoal, 500ull << 20);
+    w.m.put64(w.g.gc_controller + w.l.gcc_triggered, ~uint64_t{0});
+    w.m.put64(w.g.gc_controller + w.l.gcc_memoryLimit, 100ull << 20);
+    w.m.put64(w.g.gc_controller + w.l.gcc_mappedReady, 30ull << 20);
+    w.m.put64(w.g.gc_controller + w.l.gcc_totalAlloc, 20ull << 20);
+    auto r = read_memory_metrics(w.m, w.g, w.spec);
+    ASSERT_TRUE(r) << r.error().message;
+    uint64_t goal = 90ull << 20;
+    uint64_t headroom = std::string(v) == "go1.19.8" ? 1ull << 20 : goal / 100 * 3;
+    EXPECT_EQ((*r)["/gc/heap/goal:bytes"], double(goal - headroom));
+    // /gc/heap/live:bytes exists from go1.21: reported for the releases that have it.
+    EXPECT_EQ(r->count("/gc/heap/live:bytes"), std::string(v) == "go1.19.8" ? 0u : 1u);
+  }
+}
+
 TEST(GoGlobalsValidation, RefusesAddressesThatDoNotHoldTheRuntime) {
   World w;
   EXPECT_TRUE(validate_globals(w.m, w.g, w.l));

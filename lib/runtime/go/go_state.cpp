@@ -32,7 +32,7 @@ Result<ExeMapping> find_exe(int pid, const collect::ProcSource& proc) {
   for (const auto& m : *maps) {
     if (m.is_file() && m.offset == 0) {
       ExeMapping e{m.path, m.start};
-      if (m.deleted) e.path = "/proc/" + std::to_string(pid) + "/exe";
+      if (m.deleted) e.path = proc_file(pid, "exe");
       return e;
     }
   }
@@ -96,6 +96,8 @@ struct GoReader::Impl {
 };
 
 GoReader::GoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GoReader::GoReader(const GoReader&) = default;
+GoReader& GoReader::operator=(const GoReader&) = default;
 GoReader::GoReader(GoReader&&) noexcept = default;
 GoReader& GoReader::operator=(GoReader&&) noexcept = default;
 GoReader::~GoReader() = default;
@@ -111,7 +113,7 @@ Result<int64_t> GoReader::mem_profile_rate() const {
 
 Status GoReader::set_mem_profile_rate(int64_t rate) const {
   if (!impl_->globals.mem_profile_rate) return make_error("runtime.MemProfileRate was not located");
-  return write_mem_profile_rate(impl_->pid, impl_->globals.mem_profile_rate, rate);
+  return write_mem_profile_rate(impl_->mem, impl_->globals.mem_profile_rate, rate);
 }
 
 Result<HeapProfile> GoReader::heap_profile() const {
@@ -249,15 +251,24 @@ Status globals_in_range(const ElfImage& img, const GoGlobals& g, uint64_t bias) 
 }  // namespace
 
 Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const GoOpenOptions& o) {
+  auto r = open_if_go(pid, proc, o);
+  if (!r) return r.error();
+  if (!*r) return make_error("PID " + std::to_string(pid) + " is not a Go program (no .go.buildinfo section)");
+  return std::move(**r);
+}
+
+Result<std::optional<GoReader>> GoReader::open_if_go(int pid, const collect::ProcSource& proc,
+                                                     const GoOpenOptions& o) {
   auto exe = find_exe(pid, proc);
   if (!exe) return exe.error();
   std::string path = o.exe.empty() ? exe->path : o.exe;
   auto img = ElfImage::open(path);
   if (!img && o.exe.empty()) {
-    path = "/proc/" + std::to_string(pid) + "/exe";  // other mount namespace, replaced file
+    path = proc_file(pid, "exe");  // other mount namespace, replaced file
     img = ElfImage::open(path);
   }
   if (!img) return img.error();
+  if (!img->section(".go.buildinfo")) return std::optional<GoReader>{};
   auto version = read_buildinfo_version(*img);
   if (!version) return version.error();
 
@@ -288,11 +299,11 @@ Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const 
   if (auto s = validate_globals(impl->mem, impl->globals, impl->spec.layout); !s) return s.error();
   impl->gofunc = find_gofunc(impl->mem, *img, impl->spec.layout, impl->bias);
   if (auto c = img->symbol("runtime.mProfCycle")) impl->mprof_cycle = *c + impl->bias;
-  GoReader r(std::move(impl));
-  if (!r.impl_->proven) {
+  std::optional<GoReader> r(GoReader(std::move(impl)));
+  if (!r->impl_->proven) {
     // A release memgap has not been proven on: one full read must pass the consistency
     // checks before the reader is handed out.
-    auto first = r.read();
+    auto first = r->read();
     if (!first) return first.error();
     auto maps = collect::read_maps(proc, pid);
     if (!maps) return maps.error();

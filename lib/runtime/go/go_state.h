@@ -55,6 +55,10 @@ class GoReader {
   // validation.
   static Result<GoReader> open(int pid, const collect::ProcSource& proc, const GoOpenOptions& options);
   static Result<GoReader> open(int pid, const collect::ProcSource& proc, const std::string& exe = "");
+  // The same for a process that may not run Go: nullopt when it does not (its
+  // executable has no .go.buildinfo), without opening the executable twice.
+  static Result<std::optional<GoReader>> open_if_go(int pid, const collect::ProcSource& proc,
+                                                    const GoOpenOptions& options = {});
   Result<GoState> read() const;
 
   const GoVersion& version() const;
@@ -77,6 +81,10 @@ class GoReader {
   // One word of the target's memory.
   Result<uint64_t> read_u64(uint64_t addr) const;
 
+  // Copies share the opened state (read-only after open), so a reader opened once per
+  // target serves the gap, the heap profile and the probes alike.
+  GoReader(const GoReader&);
+  GoReader& operator=(const GoReader&);
   GoReader(GoReader&&) noexcept;
   GoReader& operator=(GoReader&&) noexcept;
   ~GoReader();
@@ -84,7 +92,7 @@ class GoReader {
  private:
   struct Impl;
   explicit GoReader(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Impl> impl_;
 };
 
 Result<GoState> read_go_state(int pid, const collect::ProcSource& proc, const GoOpenOptions& options = {});

@@ -1,9 +1,6 @@
 #include "runtime/go/heap_profile.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -122,18 +119,9 @@ Scaled scale_heap_sample(uint64_t count, uint64_t size, int64_t rate) {
   return {double(count) * scale, double(size) * scale};
 }
 
-Status write_mem_profile_rate(int pid, uint64_t addr, int64_t rate) {
-  std::string path = "/proc/" + std::to_string(pid) + "/mem";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return make_error("cannot open " + path + " for writing: " + std::strerror(errno),
-                      "run as root (writing another process's memory needs ptrace permission)");
-  ssize_t n = ::pwrite(fd, &rate, sizeof rate, static_cast<off_t>(addr));
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(sizeof rate))
-    return make_error("cannot write runtime.MemProfileRate in PID " + std::to_string(pid) + ": " +
-                      std::strerror(n < 0 ? err : EIO));
+Status write_mem_profile_rate(const ProcessMemory& mem, uint64_t addr, int64_t rate) {
+  if (auto s = mem.write(addr, &rate, sizeof rate); !s)
+    return make_error("cannot write runtime.MemProfileRate: " + s.error().message, s.error().hint);
   return Ok{};
 }
 

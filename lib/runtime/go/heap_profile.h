@@ -47,9 +47,9 @@ Scaled scale_heap_sample(uint64_t count, uint64_t size, int64_t rate);
 // The runtime's default rate (runtime.MemProfileRate = 512 KiB) for --go-enable-profiling.
 inline constexpr int64_t kDefaultMemProfileRate = 512 * 1024;
 
-// Writes `rate` into the target's runtime.MemProfileRate through /proc/PID/mem. This
+// Writes `rate` into the target's runtime.MemProfileRate (ProcessMemory::write). This
 // changes the target (opt-in only): the runtime reads the variable on its next
 // allocation-sampling decision, so sampling starts at once.
-Status write_mem_profile_rate(int pid, uint64_t addr, int64_t rate);
+Status write_mem_profile_rate(const ProcessMemory& mem, uint64_t addr, int64_t rate);
 
 }  // namespace memgap::runtime::go

@@ -78,6 +78,10 @@ const std::vector<LayoutField>& layout_fields() {
       {&GoLayout::mrc_frees, "mrc_frees", "runtime.memRecordCycle", "frees"},
       {&GoLayout::mrc_alloc_bytes, "mrc_alloc_bytes", "runtime.memRecordCycle", "alloc_bytes", true},
       {&GoLayout::mrc_free_bytes, "mrc_free_bytes", "runtime.memRecordCycle", "free_bytes", true},
+      {&GoLayout::hmap_count, "hmap_count", "runtime.hmap", "count", true},
+      {&GoLayout::hmap_B, "hmap_B", "runtime.hmap", "B", true},
+      {&GoLayout::swiss_used, "swiss_used", "internal/runtime/maps.Map", "used", true},
+      {&GoLayout::swiss_dirLen, "swiss_dirLen", "internal/runtime/maps.Map", "dirLen", true},
   };
   return f;
 }

@@ -59,6 +59,11 @@ struct GoLayout {
            mrc_frees = 0;
   uint64_t mrc_alloc_bytes = kAbsent, mrc_free_bytes = kAbsent;  // gone in go1.27 (allocs * size)
 
+  // Map headers, for the map probes: runtime.hmap (go1.19: count, B = log2 buckets) or
+  // the Swiss table internal/runtime/maps.Map (go1.24 on: used, dirLen). A release has
+  // one of the two.
+  uint64_t hmap_count = kAbsent, hmap_B = kAbsent, swiss_used = kAbsent, swiss_dirLen = kAbsent;
+
   static bool has(uint64_t off) { return off != kAbsent; }
   uint64_t num_size_classes() const { return (hsd_largeFree - hsd_smallAllocCount) / 8; }
   // Bytes of a g that cover every field above.

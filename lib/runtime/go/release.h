@@ -51,10 +51,9 @@ struct ProbedFunction {
 // Map probes (go.maps, go.map_iterations; pipeline/go_probe_plan resolves them).
 struct MapProbes {
   // Functions that run once per growth of one map; arg: the map header (go1.19's
-  // *hmap, Swiss tables' *internal/runtime/maps.Map), whose length word is at
-  // `length_offset` (hmap.count, Map.used).
+  // *hmap, Swiss tables' *internal/runtime/maps.Map), whose length word GoLayout says
+  // (hmap_count, swiss_used).
   std::vector<ProbedFunction> grow;
-  uint32_t length_offset = 0;
   // Functions every range loop over a map starts with (the compiler's and reflect's),
   // each loop calling exactly one of them.
   std::vector<ProbedFunction> iterate;

@@ -19,7 +19,6 @@ ReleaseSpec release_go1_19() {
   // runs once per doubling, h (*hmap) in RBX, hmap.count its first word; range loops
   // and reflect start with mapiterinit; every allocation enters mallocgc(size, ...).
   r.maps.grow = {{"runtime.hashGrow", 1}};
-  r.maps.length_offset = 0;
   r.maps.iterate = {{"runtime.mapiterinit", 0}};
   r.alloc.functions = {{"runtime.mallocgc", 0}};
   return r;

@@ -26,7 +26,6 @@ ReleaseSpec release_go1_26() {
   // loops call runtime.mapIterStart, reflect its own reflect.mapIterStart
   // (mapiterinit is a shim for linkname users; (*Iter).Init runs inside both).
   r.maps.grow = {{"internal/runtime/maps.(*Map).growToTable", 0}, {"internal/runtime/maps.(*table).rehash", 2}};
-  r.maps.length_offset = 0;
   r.maps.iterate = {{"runtime.mapIterStart", 0}, {"reflect.mapIterStart", 0, true}};
   // Every allocation enters mallocgc(size, ...), which picks mallocgcTiny, SmallNoscan,
   // ... itself. Builds with GOEXPERIMENT=sizespecializedmalloc have the compiler call

@@ -1,6 +1,8 @@
 #include "runtime/go/remote_memory.h"
 
+#include <fcntl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -75,6 +77,23 @@ Status ProcessMemory::read(uint64_t addr, void* out, size_t len) const {
     }
     done += static_cast<size_t>(n);
   }
+  return Ok{};
+}
+
+std::string proc_file(int pid, const char* name) { return "/proc/" + std::to_string(pid) + "/" + name; }
+
+Status ProcessMemory::write(uint64_t addr, const void* data, size_t len) const {
+  std::string path = proc_file(pid_, "mem");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error("cannot open " + path + " for writing: " + std::strerror(errno),
+                      "run as root (writing another process's memory needs ptrace permission)");
+  ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(addr));
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(len))
+    return make_error("cannot write " + std::to_string(len) + " bytes into PID " + std::to_string(pid_) + ": " +
+                      std::strerror(n < 0 ? err : EIO));
   return Ok{};
 }
 

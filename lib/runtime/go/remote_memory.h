@@ -26,11 +26,19 @@ class RemoteMemory {
   Result<std::vector<uint8_t>> bytes(uint64_t addr, size_t len) const;
 };
 
+// The one place the Go reader names a process's /proc files that are not read as text
+// (collect::ProcSource reads those): its executable link and its memory file.
+std::string proc_file(int pid, const char* name);
+
 class ProcessMemory final : public RemoteMemory {
  public:
   explicit ProcessMemory(int pid) : pid_(pid) {}
   Status read(uint64_t addr, void* out, size_t len) const override;
   std::vector<bool> read_many(const std::vector<uint64_t>& addrs, size_t len, uint8_t* out) const override;
+  // Writes into the target through /proc/PID/mem (opt-in changes only, such as
+  // --go-enable-profiling): process_vm_writev cannot write read-only-mapped pages and
+  // needs the same permission.
+  Status write(uint64_t addr, const void* data, size_t len) const;
 
  private:
   int pid_;
