@@ -137,6 +137,8 @@ uint64_t GoTracer::hits() const { return counter_sum({MGGO_CNT_GROW_HITS, MGGO_C
 
 uint64_t GoTracer::growth_hits() const { return counter_sum({MGGO_CNT_GROW_HITS}); }
 
+uint64_t GoTracer::stacks_lost() const { return counter_sum({MGGO_CNT_STACKS_LOST}); }
+
 void GoTracer::freeze() {
   if (skel_ && skel_->bss) skel_->bss->frozen = 1;
 }

@@ -83,6 +83,9 @@ class GoTracer {
   std::vector<GoSampledAllocs> sampled_allocs() const;
   uint64_t hits() const;  // probe hits (growth + iteration + allocation)
   uint64_t growth_hits() const;  // growth probes alone
+  // Events whose stack was not recorded (the stack map full, or a hash collision in it):
+  // their site is the probed function's caller alone.
+  uint64_t stacks_lost() const;
 
  private:
   GoTracer() = default;

@@ -33,6 +33,7 @@ class GoMapSession {
   size_t attached() const { return tracer_->attached(); }
   uint64_t hits() const { return tracer_->hits(); }
   uint64_t growth_hits() const { return tracer_->growth_hits(); }
+  uint64_t stacks_lost() const { return tracer_->stacks_lost(); }
 
  private:
   GoMapSession(const runtime::go::GoReader& reader, std::unique_ptr<collect::GoTracer> t, uint32_t length_offset)

@@ -17,7 +17,7 @@
 //     hands straight to size-specialised mallocs, around mallocgc), and make([]byte, 40)
 //     of a length known only at run time (through mallocgc, which go1.27 dispatches to the
 //     same specialised functions)
-//   - deepNodes makes one node per level of a 16-deep recursion with 1 KiB frames in
+//   - deepNodes makes one node per level of an 16-deep recursion with 1 KiB frames in
 //     each of N fresh goroutines: their small stacks grow three times while allocating,
 //     some growths in the prologue of an allocation function itself (which morestack
 //     then restarts)
