@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* memgap's Go runtime probes (memgap_go.h), separate from the allocator probes.
  *
- * Go's register ABI (amd64, Go >= 1.17) passes the first arguments in RAX, RBX, RCX...:
- * hashGrow(t *maptype, h *hmap) has h in RBX, mapiterinit(t, h, it) likewise. Only
- * entry uprobes: a uretprobe on a function running on a goroutine stack crashes the
- * target (the runtime finds the trampoline as a return pc). Both functions are rare next
- * to mapassign (hashGrow: log2(n) times for n entries; mapiterinit: once per range). */
+ * Go's register ABI (amd64, Go >= 1.17) passes the first arguments in RAX, RBX, RCX...
+ * Which functions are probed and which argument holds what differs between releases
+ * (go1.19: hashGrow(t, h) has the *hmap in RBX; Swiss tables from 1.24: growToTable's
+ * receiver *Map in RAX, (*table).rehash(t, typ, m) the *Map in RCX): user space says it
+ * per probe in the bpf cookie (memgap_go.h), so the programs hold no release facts
+ * beyond that. Only entry uprobes: a uretprobe on a function running on a goroutine
+ * stack crashes the target (the runtime finds the trampoline as a return pc). Growth
+ * functions are rare next to mapassign (once per doubling or table split), iteration
+ * starts run once per range loop. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -18,6 +22,10 @@
  * point for the exponential intervals of Poisson byte sampling. */
 const volatile __u64 sample_bytes = 512 * 1024;
 const volatile __u32 log2_frac[MEMGAP_GO_LOG_TABLE];
+
+/* Offset of the map's length word in its header: hmap.count (go1.19) and Map.used
+ * (Swiss tables) are both the first word, but the release description says. */
+const volatile __u32 map_len_offset = 0;
 
 /* Set by user space to stop recording before links are detached. */
 volatile __u32 frozen = 0;
@@ -76,22 +84,42 @@ static __always_inline __u64 caller_of(struct pt_regs* ctx) {
   return caller;
 }
 
+/* The probed function's argument the cookie names (register ABI order, see
+ * memgap_go.h). The registers are copied first: the verifier refuses a ctx load at a
+ * variable offset, which is what clang makes of a switch over ctx fields. */
+static __always_inline __u64 go_arg(struct pt_regs* ctx, __u64 cookie) {
+  __u64 regs[MEMGAP_GO_MAX_ARG + 1] = {ctx->ax, ctx->bx, ctx->cx, ctx->di, ctx->si,
+                                       ctx->r8, ctx->r9, ctx->r10, ctx->r11};
+  __u64 i = cookie & MEMGAP_GO_ARG_MASK;
+  if (i > MEMGAP_GO_MAX_ARG) return 0;
+  return regs[i];
+}
+
+/* True on the pass that will jump to morestack: the probe sits on the jbe after
+ * `cmp rsp, [r14+0x10]`, so the flags the cmp set say it (jbe jumps on CF or ZF).
+ * Reading g.stackguard0 again instead would race with a preemption request from another
+ * thread, which rewrites it between the cmp and the probe. The function restarts after
+ * morestack and the probe fires again, on the pass that runs the body. */
+static __always_inline int before_restart(struct pt_regs* ctx, __u64 cookie) {
+  if (!(cookie & MEMGAP_GO_AT_STACK_CHECK)) return 0;
+  const __u64 cf = 1 << 0, zf = 1 << 6;
+  return (ctx->flags & (cf | zf)) != 0;
+}
+
 SEC("uprobe")
-int go_hashgrow_enter(struct pt_regs* ctx) {
+int go_map_grow_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_GROW_HITS);
-  __u64 h = ctx->bx;
+  __u64 cookie = bpf_get_attach_cookie(ctx);
+  if (before_restart(ctx, cookie)) return 0;
+  __u64 h = go_arg(ctx, cookie);
   if (!h) return 0;
-  struct {
-    __u64 count;
-    __u8 flags, b;
-  } hdr = {};
-  bpf_probe_read_user(&hdr, sizeof hdr, (void*)h);
+  __u64 len = 0;
+  bpf_probe_read_user(&len, sizeof len, (void*)(h + map_len_offset));
   struct memgap_go_map* m = bpf_map_lookup_elem(&go_maps, &h);
   if (m) {
     __sync_fetch_and_add(&m->growths, 1);
-    m->count_last = hdr.count;
-    m->b_last = hdr.b;
+    m->count_last = len;
     return 0;
   }
   struct memgap_go_map v = {};
@@ -99,17 +127,17 @@ int go_hashgrow_enter(struct pt_regs* ctx) {
   v.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
   if (v.stack_id < 0) count(MGGO_CNT_STACKS_LOST);
   v.growths = 1;
-  v.count_first = hdr.count;
-  v.count_last = hdr.count;
-  v.b_last = hdr.b;
+  v.count_first = len;
+  v.count_last = len;
   if (bpf_map_update_elem(&go_maps, &h, &v, BPF_NOEXIST) != 0) count(MGGO_CNT_TABLE_FULL);
   return 0;
 }
 
 SEC("uprobe")
-int go_mapiterinit_enter(struct pt_regs* ctx) {
+int go_map_iter_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_ITER_HITS);
+  if (before_restart(ctx, bpf_get_attach_cookie(ctx))) return 0;
   struct memgap_go_iter_key k = {};
   k.caller = caller_of(ctx);
   k.stack_id = bpf_get_stackid(ctx, &go_stacks, BPF_F_USER_STACK);
@@ -130,13 +158,17 @@ int go_mapiterinit_enter(struct pt_regs* ctx) {
 
 static __always_inline __s64 next_interval(void) { return (__s64)exp_interval(sample_bytes, log2_frac); }
 
-/* mallocgc(size, typ, needzero): size in RAX (register ABI). Placed after the stack-bound
- * check so the first probed instruction is a jump (emulated, not single-stepped). */
+/* --go-probe mallocgc: every probed function sees each allocation it serves once
+ * (mallocgc, or from go1.27 the size-specialised functions that together see each
+ * allocation exactly once); the cookie names the size argument (RAX in every release
+ * so far). Placed on the stack check's jbe (emulated, not single-stepped). */
 SEC("uprobe")
-int go_mallocgc_enter(struct pt_regs* ctx) {
+int go_alloc_enter(struct pt_regs* ctx) {
   if (frozen) return 0;
   count(MGGO_CNT_MALLOC_HITS);
-  __u64 size = ctx->ax;
+  __u64 cookie = bpf_get_attach_cookie(ctx);
+  if (before_restart(ctx, cookie)) return 0;
+  __u64 size = go_arg(ctx, cookie);
   if (sample_bytes > 1) {
     __u32 zero = 0;
     __s64* left = bpf_map_lookup_elem(&go_sampler, &zero);

@@ -21,29 +21,37 @@ Result<std::unique_ptr<GoTracer>> GoTracer::attach(const GoTracerConfig& config)
   std::unique_ptr<GoTracer> t(new GoTracer());
   t->skel_ = memgap_go_bpf::open();
   if (!t->skel_) return bpf_error("cannot open the Go BPF object", errno);
-  if (!config.map_iter_init.file_offset) bpf_program__set_autoload(t->skel_->progs.go_mapiterinit_enter, false);
-  if (!config.mallocgc.file_offset) bpf_program__set_autoload(t->skel_->progs.go_mallocgc_enter, false);
-  if (!config.hash_grow.file_offset) bpf_program__set_autoload(t->skel_->progs.go_hashgrow_enter, false);
+  bpf_program__set_autoload(t->skel_->progs.go_map_grow_enter, !config.map_growth.empty());
+  bpf_program__set_autoload(t->skel_->progs.go_map_iter_enter, !config.map_iteration.empty());
+  bpf_program__set_autoload(t->skel_->progs.go_alloc_enter, !config.allocation.empty());
   t->skel_->rodata->sample_bytes = config.sample_bytes;
+  t->skel_->rodata->map_len_offset = config.map_length_offset;
   for (int i = 0; i < MEMGAP_GO_LOG_TABLE; ++i)
     t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
   if (int err = memgap_go_bpf::load(t->skel_); err) return bpf_error("cannot load the Go BPF programs", err);
   struct Want {
     bpf_program* prog;
-    const GoProbePoint& at;
+    const std::vector<GoProbePoint>& at;
   };
-  for (Want w : {Want{t->skel_->progs.go_hashgrow_enter, config.hash_grow},
-                 Want{t->skel_->progs.go_mapiterinit_enter, config.map_iter_init},
-                 Want{t->skel_->progs.go_mallocgc_enter, config.mallocgc}}) {
-    if (!w.at.file_offset) continue;
-    // Entry only (retprobe = false): see the header.
-    bpf_link* link = bpf_program__attach_uprobe(w.prog, false, config.pid, config.exe.c_str(), w.at.file_offset);
-    if (!link) {
-      int err = errno;
-      t->detach();
-      return bpf_error("cannot attach a uprobe to " + w.at.function + " in " + config.exe, err);
+  for (Want w : {Want{t->skel_->progs.go_map_grow_enter, config.map_growth},
+                 Want{t->skel_->progs.go_map_iter_enter, config.map_iteration},
+                 Want{t->skel_->progs.go_alloc_enter, config.allocation}}) {
+    for (const GoProbePoint& p : w.at) {
+      if (p.arg > MEMGAP_GO_MAX_ARG)
+        return make_error("no register for argument " + std::to_string(p.arg) + " of " + p.function);
+      // Entry only (retprobe stays false): see the header. The cookie says which
+      // argument register the program reads.
+      bpf_uprobe_opts opts{};
+      opts.sz = sizeof opts;
+      opts.bpf_cookie = p.arg | (p.at_stack_check ? MEMGAP_GO_AT_STACK_CHECK : 0);
+      bpf_link* link = bpf_program__attach_uprobe_opts(w.prog, config.pid, config.exe.c_str(), p.file_offset, &opts);
+      if (!link) {
+        int err = errno;
+        t->detach();
+        return bpf_error("cannot attach a uprobe to " + p.function + " in " + config.exe, err);
+      }
+      t->links_.push_back(link);
     }
-    t->links_.push_back(link);
   }
   return t;
 }
@@ -53,8 +61,12 @@ GoStack GoTracer::stack(uint64_t caller, int32_t stack_id) const {
   if (stack_id < 0) return s;
   uint64_t frames[kStackDepth] = {};
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.go_stacks), &stack_id, frames) != 0) return s;
-  // frames[0] is the probed function's own entry; the walk continues from its caller's caller.
-  for (size_t i = 1; i < kStackDepth && frames[i]; ++i) s.push_back(frames[i]);
+  // frames[0] is the probed function's own entry; the walk continues from its caller's
+  // caller. Recent kernels (6.18 here) add [rsp] themselves when a probe sits on the
+  // `push rbp` of a function's prologue: it is then frames[1] and the same return
+  // address as `caller`, which must not count as a frame of its own.
+  size_t first = frames[1] == caller ? 2 : 1;
+  for (size_t i = first; i < kStackDepth && frames[i]; ++i) s.push_back(frames[i]);
   return s;
 }
 
@@ -72,7 +84,6 @@ std::vector<GoMapGrowth> GoTracer::map_growths() const {
       g.growths = v.growths;
       g.count_first = v.count_first;
       g.count_last = v.count_last;
-      g.log2_buckets = v.b_last;
       out.push_back(std::move(g));
     }
     key = next;
@@ -109,18 +120,24 @@ std::vector<GoSampledAllocs> GoTracer::sampled_allocs() const {
   return out;
 }
 
-uint64_t GoTracer::hits() const {
+uint64_t GoTracer::counter_sum(std::initializer_list<uint32_t> counters) const {
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return 0;
   std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
   uint64_t total = 0;
   int fd = bpf_map__fd(skel_->maps.go_counters);
-  for (uint32_t k : {uint32_t(MGGO_CNT_GROW_HITS), uint32_t(MGGO_CNT_ITER_HITS), uint32_t(MGGO_CNT_MALLOC_HITS)}) {
+  for (uint32_t k : counters) {
     if (bpf_map_lookup_elem(fd, &k, per_cpu.data()) != 0) continue;
     for (auto v : per_cpu) total += v;
   }
   return total;
 }
+
+uint64_t GoTracer::hits() const { return counter_sum({MGGO_CNT_GROW_HITS, MGGO_CNT_ITER_HITS, MGGO_CNT_MALLOC_HITS}); }
+
+uint64_t GoTracer::growth_hits() const { return counter_sum({MGGO_CNT_GROW_HITS}); }
+
+uint64_t GoTracer::stacks_lost() const { return counter_sum({MGGO_CNT_STACKS_LOST}); }
 
 void GoTracer::freeze() {
   if (skel_ && skel_->bss) skel_->bss->frozen = 1;

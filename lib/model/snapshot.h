@@ -130,14 +130,14 @@ struct GoroutineGroup {
 struct GoMap {
   std::vector<Frame> frames;  // the site that grows it, leaf first (runtime frames hidden)
   uint64_t length = 0;        // len() at the end of the window, read from the map header
-  uint64_t growths = 0;       // hashGrow calls seen in the window
+  uint64_t growths = 0;       // growths seen in the window (hashGrow; Swiss: growToTable, rehash)
   uint64_t length_at_first_growth = 0;
 };
 
 // Map iteration heat (--go-maps): range loops over maps by the site that runs them.
 struct GoMapIteration {
   std::vector<Frame> frames;  // leaf first
-  uint64_t calls = 0;         // runtime.mapiterinit calls in the window
+  uint64_t calls = 0;         // range loops started in the window (mapiterinit, mapIterStart)
 };
 
 struct GoInfo {

@@ -115,10 +115,12 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     if (go_sites) {
       s.meta.probes_attached += go_sites->probes_attached();
       s.meta.probe_hits += go_sites->probe_hits();
+      s.meta.drops.stacks_lost += go_sites->probe_stacks_lost();
     }
     if (go_maps) {
       s.meta.probes_attached += go_maps->attached();
       s.meta.probe_hits += go_maps->hits();
+      s.meta.drops.stacks_lost += go_maps->stacks_lost();
     }
     s.series = series.points();
     if (probes) {

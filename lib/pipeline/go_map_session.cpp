@@ -3,27 +3,25 @@
 #include <algorithm>
 
 #include "pipeline/go_probe_session.h"
+#include "pipeline/go_probe_plan.h"
 
 namespace memgap::pipeline {
 
 Result<std::unique_ptr<GoMapSession>> GoMapSession::start(const runtime::go::GoReader& reader, int pid,
                                                           const GoMapOptions& options) {
+  auto plan = plan_go_maps(reader, options.iterations);
+  if (!plan) return plan.error();
   collect::GoTracerConfig c;
   c.pid = pid;
   c.exe = reader.exe();
-  auto grow = reader.entry_file_offset("runtime.hashGrow");
-  if (!grow) return make_error("runtime.hashGrow not found in " + reader.exe());
-  // At +0 (the stack-bound check, single-stepped): hashGrow runs log2(n) times for a map
-  // of n entries, so the cost of the slower probe does not matter.
-  c.hash_grow = {"runtime.hashGrow", *grow};
-  if (options.iterations) {
-    auto it = reader.entry_file_offset("runtime.mapiterinit");
-    if (!it) return make_error("runtime.mapiterinit not found in " + reader.exe());
-    c.map_iter_init = {"runtime.mapiterinit", *it};
-  }
+  // Growth functions run once per doubling or table split (log2(n) to n/500 times for a
+  // map of n entries), so even the slower single-stepped probe would not matter.
+  c.map_growth = std::move(plan->growth);
+  c.map_length_offset = plan->length_offset;
+  c.map_iteration = std::move(plan->iteration);
   auto t = collect::GoTracer::attach(c);
   if (!t) return t.error();
-  return std::unique_ptr<GoMapSession>(new GoMapSession(reader, std::move(*t)));
+  return std::unique_ptr<GoMapSession>(new GoMapSession(reader, std::move(*t), c.map_length_offset));
 }
 
 void GoMapSession::stop() { tracer_->freeze(); }
@@ -31,7 +29,7 @@ void GoMapSession::stop() { tracer_->freeze(); }
 void GoMapSession::fill(model::GoInfo& go) const {
   go.maps.clear();
   for (const auto& g : tracer_->map_growths()) {
-    auto len = reader_.read_u64(g.hmap);  // hmap.count is the header's first word
+    auto len = reader_.read_u64(g.hmap + length_offset_);  // hmap.count / Map.used
     if (!len || *len < g.count_last) continue;  // gone or shrank: not a map that only grows
     model::GoMap m;
     m.frames = go_site_frames(reader_, g.stack);

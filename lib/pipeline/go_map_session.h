@@ -1,8 +1,11 @@
-// Go maps during attach's window: entry uprobes on runtime.hashGrow find maps that grow
-// and the site that grows them; at the end each map's length is read from its header
-// (hmap.count), and maps that shrank since their last growth are left out — what stays
-// is maps that only grow. With iteration heat on (--go-maps), runtime.mapiterinit's
-// callers are counted by stack too. No uretprobe anywhere (Go code, goroutine stacks).
+// Go maps during attach's window: entry uprobes on the functions that run once per map
+// growth in the target's Go release (go1.19: runtime.hashGrow; Swiss tables: growToTable
+// and (*table).rehash; go_release_probes.h) find maps that grow and the site that grows
+// them; at the end each map's length is read from its header (hmap.count, Map.used), and
+// maps that shrank since their last growth are left out — what stays is maps that only
+// grow. With iteration heat on (--go-maps), the callers of the function each range loop
+// starts with (mapiterinit, mapIterStart) are counted by stack too. No uretprobe anywhere
+// (Go code, goroutine stacks).
 #pragma once
 #include <memory>
 
@@ -29,12 +32,15 @@ class GoMapSession {
   void fill(model::GoInfo& go) const;
   size_t attached() const { return tracer_->attached(); }
   uint64_t hits() const { return tracer_->hits(); }
+  uint64_t growth_hits() const { return tracer_->growth_hits(); }
+  uint64_t stacks_lost() const { return tracer_->stacks_lost(); }
 
  private:
-  GoMapSession(const runtime::go::GoReader& reader, std::unique_ptr<collect::GoTracer> t)
-      : reader_(reader), tracer_(std::move(t)) {}
+  GoMapSession(const runtime::go::GoReader& reader, std::unique_ptr<collect::GoTracer> t, uint32_t length_offset)
+      : reader_(reader), tracer_(std::move(t)), length_offset_(length_offset) {}
   const runtime::go::GoReader& reader_;
   std::unique_ptr<collect::GoTracer> tracer_;
+  uint32_t length_offset_ = 0;
 };
 
 }  // namespace memgap::pipeline

@@ -1,9 +1,9 @@
 #include "pipeline/go_probe_session.h"
 
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <tuple>
+
+#include "pipeline/go_probe_plan.h"
 
 namespace memgap::pipeline {
 
@@ -11,21 +11,6 @@ namespace {
 std::string basename_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-// mallocgc starts with the stack-bound check `cmp rsp, [r14+0x10]` (4 bytes, which a
-// uprobe would single-step, ~18 us) followed by `jbe` (emulated, ~5.5 us): probe there.
-// The registers (size in RAX) are unchanged by the cmp.
-Result<uint64_t> mallocgc_probe_offset(const runtime::go::GoReader& reader) {
-  auto off = reader.entry_file_offset("runtime.mallocgc");
-  if (!off) return make_error("runtime.mallocgc not found in " + reader.exe());
-  unsigned char code[5] = {};
-  std::ifstream f(reader.exe(), std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(*off));
-  f.read(reinterpret_cast<char*>(code), sizeof code);
-  const unsigned char stack_check[4] = {0x49, 0x3b, 0x66, 0x10};
-  bool jump_next = code[4] == 0x76 || code[4] == 0x0f;  // jbe rel8 / jbe rel32
-  if (f && std::memcmp(code, stack_check, 4) == 0 && jump_next) return *off + 4;
-  return *off;
 }
 }  // namespace
 
@@ -37,12 +22,12 @@ Result<std::unique_ptr<GoProbeSession>> GoProbeSession::start(int pid, const col
   if (!reader) return reader.error();
   std::unique_ptr<GoProbeSession> s(new GoProbeSession(std::move(*reader)));
   if (options.probe == "mallocgc") {
-    auto off = mallocgc_probe_offset(s->reader_);
-    if (!off) return off.error();
+    auto points = plan_go_allocation(s->reader_);
+    if (!points) return points.error();
     collect::GoTracerConfig c;
     c.pid = pid;
     c.exe = s->reader_.exe();
-    c.mallocgc = {"runtime.mallocgc", *off};
+    c.allocation = std::move(*points);
     c.sample_bytes = options.sample_bytes;
     auto t = collect::GoTracer::attach(c);
     if (!t) return t.error();
@@ -51,7 +36,8 @@ Result<std::unique_ptr<GoProbeSession>> GoProbeSession::start(int pid, const col
     meta.mode = "go";
     meta.sample_bytes = options.sample_bytes;
     meta.notes.push_back(
-        "--go-probe mallocgc: allocations sampled by memgap's probe on runtime.mallocgc; frees are not "
+        "--go-probe mallocgc: allocations sampled by memgap's probes on the Go runtime's allocation "
+        "functions (runtime.mallocgc, or the size-specialised mallocs of go1.27); frees are not "
         "seen (Go code cannot take a return probe), so sites show bytes allocated in the window, not in use");
     return s;
   }

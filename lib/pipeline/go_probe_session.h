@@ -50,6 +50,7 @@ class GoProbeSession {
   int64_t rate() const { return rate_; }
   size_t probes_attached() const { return tracer_ ? tracer_->attached() : 0; }
   uint64_t probe_hits() const { return tracer_ ? tracer_->hits() : 0; }
+  uint64_t probe_stacks_lost() const { return tracer_ ? tracer_->stacks_lost() : 0; }
   void stop() {
     if (tracer_) tracer_->freeze();
   }

@@ -1,8 +1,10 @@
-// Go overhead benchmark (issue 8): CPU ns per allocation of an allocation-heavy Go
+// Go overhead benchmark (issues 8, 13): CPU ns per allocation of an allocation-heavy Go
 // workload under `memgap attach` in its Go modes, against an identical workload running
-// at the same moment without memgap. Prints the slowdown; asserts nothing. Run as root:
+// at the same moment without memgap, for each Go release given (default go1.19 and
+// go1.26: the workload built by that toolchain). Prints the slowdown and the extra CPU ns
+// per allocation; asserts nothing. Run as root:
 //
-//   build/tests/bench/memgap_go_overhead_bench [PAIRS]     (default 12 pairs per mode)
+//   build/tests/bench/memgap_go_overhead_bench [PAIRS [RELEASE...]]   (default 12 pairs per mode)
 //
 // Why twins: on this VM the CPU time of the same round moves by 5-10% from one minute to
 // the next (the host's load, not visible as steal time), which drowns a 2% effect when
@@ -102,26 +104,24 @@ double slowdown(const std::vector<double>& with_a, const std::vector<double>& wi
   return 100.0 * (std::sqrt(median(with_a) * median(with_b)) - 1.0);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  int pairs = argc > 1 ? std::max(2, std::atoi(argv[1])) : 12;
-  setenv("GOMAXPROCS", "1", 1);
-  std::string exe = std::string(MEMGAP_TARGETS_DIR) + "/go1.19/go_allocbench";
+// One release's table; false when its workload did not start.
+bool run_release(const std::string& release, int pairs) {
+  std::string exe = std::string(MEMGAP_TARGETS_DIR) + "/" + release + "/go_allocbench";
   Child a({"/usr/bin/taskset", "-c", "0", exe});
   Child b({"/usr/bin/taskset", "-c", "1", exe});
   Child* twins[2] = {&a, &b};
   for (Child* t : twins) {
     if (!t->wait_for("ready", kTimeout)) {
-      std::fprintf(stderr, "bench target did not start (is util-linux's taskset installed?)\n");
-      return 1;
+      std::fprintf(stderr, "%s did not start (is util-linux's taskset installed?)\n", exe.c_str());
+      return false;
     }
     t->send("profile");  // the runtime's sampling is on, as in a service with pprof
-    if (!t->wait_for("profiled", kTimeout)) return 1;
+    if (!t->wait_for("profiled", kTimeout)) return false;
   }
   for (int i = 0; i < 3; ++i) twin_round(a, b);  // warm up: heaps grown, caches filled
-  std::printf("%-34s %9s %9s %9s %13s %11s\n", "configuration", "attached", "twin", "slowdown", "half-splits",
-              "probe hits");
+  std::printf("\n%s (%s)\n", release.c_str(), exe.c_str());
+  std::printf("%-34s %9s %9s %9s %13s %10s %11s\n", "configuration", "attached", "twin", "slowdown", "half-splits",
+              "+ns/alloc", "probe hits");
   std::fflush(stdout);
   // Controls: no memgap at all (what the method itself shows), and memgap attached
   // without any Go probe or profile read (--no-probes).
@@ -146,14 +146,27 @@ int main(int argc, char** argv) {
       return slowdown({f.ratio[0].begin() + from, f.ratio[0].begin() + to},
                       {f.ratio[1].begin() + from, f.ratio[1].begin() + to});
     };
-    std::printf("%-34s %9.2f %9.2f %8.2f%% %5.2f/%5.2f%% %11llu   (%d pairs)\n", name.c_str(), median(f.ns_attached),
-                median(f.ns_other), slowdown(f.ratio[0], f.ratio[1]), half(0, h), half(h, f.ratio[0].size()),
-                static_cast<unsigned long long>(f.hits), m.pairs);
+    double pct = slowdown(f.ratio[0], f.ratio[1]);
+    std::printf("%-34s %9.2f %9.2f %8.2f%% %5.2f/%5.2f%% %10.1f %11llu   (%d pairs)\n", name.c_str(),
+                median(f.ns_attached), median(f.ns_other), pct, half(0, h), half(h, f.ratio[0].size()),
+                pct / 100.0 * median(f.ns_other), static_cast<unsigned long long>(f.hits), m.pairs);
     std::fflush(stdout);
   }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int pairs = argc > 1 ? std::max(2, std::atoi(argv[1])) : 12;
+  std::vector<std::string> releases(argv + std::min(argc, 2), argv + argc);
+  if (releases.empty()) releases = {"go1.19", "go1.26"};
+  setenv("GOMAXPROCS", "1", 1);
+  bool ok = true;
+  for (const auto& r : releases) ok = run_release(r, pairs) && ok;
   std::printf("(CPU ns per allocation, user+system time; twins with GOMAXPROCS=1 pinned to CPUs 0 and 1 run each round\n"
               " of %ld allocations together; %d rounds per attach, each twin attached in turn; slowdown is\n"
               " sqrt(median ratio with twin A attached x median ratio with twin B attached) - 1)\n",
               kOps, kRoundsPerPair);
-  return 0;
+  return ok ? 0 : 1;
 }

@@ -36,12 +36,37 @@ struct CodeRefRule {
   int64_t delta = 0;
 };
 
-// Functions the map probes attach to, per strategy; the map header they read is in
-// GoLayout (hmap_* or swiss_*).
+// A runtime function one of memgap's Go probes attaches to (entry probes only), and the
+// argument the probe reads, by its index in Go's amd64 register ABI (0 RAX, 1 RBX,
+// 2 RCX, 3 RDI, 4 RSI, 5 R8, ...). A name ending in '#' stands for every function of
+// that name followed by a size-class number (mallocgcSmallNoScanSC2, SC3, ...: those in
+// the binary are probed, none may be). `optional`: the function may be absent (the
+// linker drops what is never called, and what is never called never runs).
+struct ProbedFunction {
+  std::string function;
+  uint8_t arg = 0;
+  bool optional = false;
+};
+
+// Map probes (go.maps, go.map_iterations; pipeline/go_probe_plan resolves them).
 struct MapProbes {
-  std::string strategy;               // "hmap" (go1.19) or "swiss" (go1.24 on)
-  std::vector<std::string> grow;      // called when a map grows
-  std::vector<std::string> iterate;   // called when an iteration starts
+  // Functions that run once per growth of one map; arg: the map header (go1.19's
+  // *hmap, Swiss tables' *internal/runtime/maps.Map), whose length word GoLayout says
+  // (hmap_count, swiss_used).
+  std::vector<ProbedFunction> grow;
+  // Functions every range loop over a map starts with (the compiler's and reflect's),
+  // each loop calling exactly one of them.
+  std::vector<ProbedFunction> iterate;
+};
+
+// --go-probe mallocgc.
+struct AllocProbes {
+  // Functions that between them see every heap allocation exactly once (none calls
+  // another); arg: the allocation's size.
+  std::vector<ProbedFunction> functions;
+  // Functions whose presence in a binary means `functions` would miss allocations
+  // (size-specialised mallocs the compiler calls around mallocgc under a GOEXPERIMENT).
+  std::vector<std::string> bypass;
 };
 
 struct ReleaseSpec {
@@ -61,6 +86,7 @@ struct ReleaseSpec {
   bool has_heap_live_metric = false;         // /gc/heap/live:bytes (go1.21)
   bool has_goroutine_state_metrics = false;  // /sched/goroutines/* (go1.26)
   MapProbes maps;
+  AllocProbes alloc;
 
   std::string wait_reason(uint8_t reason) const;
 };

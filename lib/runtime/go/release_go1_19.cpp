@@ -15,7 +15,12 @@ ReleaseSpec release_go1_19() {
   r.sched_goroutines_counts_system = false;  // /sched/goroutines = gcount(): user goroutines
   r.has_heap_live_metric = false;
   r.has_goroutine_state_metrics = false;
-  r.maps = {"hmap", {"runtime.hashGrow"}, {"runtime.mapiterinit"}};
+  // Probes (map.go, malloc.go; registers checked in `go tool objdump`): hashGrow(t, h)
+  // runs once per doubling, h (*hmap) in RBX, hmap.count its first word; range loops
+  // and reflect start with mapiterinit; every allocation enters mallocgc(size, ...).
+  r.maps.grow = {{"runtime.hashGrow", 1}};
+  r.maps.iterate = {{"runtime.mapiterinit", 0}};
+  r.alloc.functions = {{"runtime.mallocgc", 0}};
   return r;
 }
 

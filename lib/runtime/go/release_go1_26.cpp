@@ -17,11 +17,22 @@ ReleaseSpec release_go1_26() {
   r.sched_goroutines_counts_system = true;  // schedStatsAggregate: gTotal = gcount(true)
   r.has_heap_live_metric = true;            // /gc/heap/live:bytes = gcController.heapMarked
   r.has_goroutine_state_metrics = true;     // /sched/goroutines/{running,runnable,...}
-  // Swiss-table maps (go1.24 on): no hashGrow; the compiler calls mapIterStart.
-  r.maps = {"swiss",
-            {"internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*Map).growToTable",
-             "internal/runtime/maps.(*Map).growToSmall"},
-            {"runtime.mapIterStart", "internal/runtime/maps.(*Iter).Init"}};
+  // Probes (internal/runtime/maps, runtime/map.go, malloc.go; registers checked in
+  // `go tool objdump`). Swiss-table maps (go1.24 on) have no hashGrow; a map grows in two
+  // ways, one call per growth: (*Map).growToTable(m, typ) when its one 8-slot group is
+  // full (m in RAX), (*table).rehash(t, typ, m) when a table is full and is doubled or
+  // split (m in RCX). Map.used (the length) is the Map's first word. growToSmall is left
+  // out: it runs at the first insert into almost every map, which is not growth. Range
+  // loops call runtime.mapIterStart, reflect its own reflect.mapIterStart
+  // (mapiterinit is a shim for linkname users; (*Iter).Init runs inside both).
+  r.maps.grow = {{"internal/runtime/maps.(*Map).growToTable", 0}, {"internal/runtime/maps.(*table).rehash", 2}};
+  r.maps.iterate = {{"runtime.mapIterStart", 0}, {"reflect.mapIterStart", 0, true}};
+  // Every allocation enters mallocgc(size, ...), which picks mallocgcTiny, SmallNoscan,
+  // ... itself. Builds with GOEXPERIMENT=sizespecializedmalloc have the compiler call
+  // the specialised mallocs below directly, around mallocgc: refused, not undercounted.
+  r.alloc.functions = {{"runtime.mallocgc", 0}};
+  r.alloc.bypass = {"runtime.mallocgcSmallNoScanSC#", "runtime.mallocgcSmallScanNoHeaderSC#",
+                    "runtime.mallocgcTinySize#"};
   return r;
 }
 

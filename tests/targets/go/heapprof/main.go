@@ -11,6 +11,16 @@
 //     live, attributed to pinString
 //   - churn allocates and drops small objects (garbage that must not rank)
 //   - cache is a global map grown to exactly `grow N` entries
+//   - smallNodes, smallWords, tinyInts and smallSlices make N small objects each, of
+//     exactly known sizes, by the routes the runtime has for them: new(T) of a pointerful
+//     16-byte and a pointer-free 24-byte struct and of an int32 (which go1.27's compiler
+//     hands straight to size-specialised mallocs, around mallocgc), and make([]byte, 40)
+//     of a length known only at run time (through mallocgc, which go1.27 dispatches to the
+//     same specialised functions)
+//   - deepNodes makes one node per level of an 16-deep recursion with 1 KiB frames in
+//     each of N fresh goroutines: their small stacks grow three times while allocating,
+//     some growths in the prologue of an allocation function itself (which morestack
+//     then restarts)
 //
 // Commands on stdin (one answer line each):
 //
@@ -19,6 +29,8 @@
 //   grow N           add N entries to cache; answers "len L"
 //   iter N           range over cache N times (scanCache); answers "iterated"
 //   go               churn, then runtime.GC(); answers "done" (attach_helpers' round)
+//   small N          N × (node 16 B, words 24 B, int32 4 B, []byte 40 B); answers "small"
+//   deep N           N goroutines × 16 nodes made at main.deepNodes; answers "deep"
 //   quit             exit
 package main
 
@@ -39,6 +51,19 @@ var (
 	pinnedS  string
 	cache    = map[int][]byte{}
 	sink     []byte
+)
+
+// Small objects whose allocation route depends on the release (see the header).
+type node struct {
+	next *node
+	v    int
+}
+
+var (
+	nodeSink  *node
+	wordsSink *[3]int64
+	tinySink  *int32
+	smallLen  = 40 // a variable, so make([]byte, smallLen) goes through mallocgc
 )
 
 //go:noinline
@@ -99,6 +124,47 @@ func scanCache(n int) int {
 	return total
 }
 
+//go:noinline
+func smallNodes(n int) {
+	for i := 0; i < n; i++ {
+		nodeSink = &node{next: nodeSink, v: i}
+	}
+	nodeSink = nil
+}
+
+//go:noinline
+func smallWords(n int) {
+	for i := 0; i < n; i++ {
+		wordsSink = &[3]int64{int64(i)}
+	}
+}
+
+//go:noinline
+func tinyInts(n int) {
+	for i := 0; i < n; i++ {
+		tinySink = new(int32)
+		*tinySink = int32(i)
+	}
+}
+
+//go:noinline
+func smallSlices(n int) {
+	for i := 0; i < n; i++ {
+		sink = make([]byte, smallLen)
+	}
+	sink = nil
+}
+
+var deepSink [16]*node
+
+//go:noinline
+func deepNodes(level int, pad [1024]byte) {
+	deepSink[level] = &node{v: int(pad[level])}
+	if level+1 < len(deepSink) {
+		deepNodes(level+1, pad)
+	}
+}
+
 func main() {
 	retainBuffers()
 	pinArray()
@@ -135,6 +201,25 @@ func main() {
 			n, _ := strconv.Atoi(f[1])
 			scanCache(n)
 			fmt.Println("iterated")
+		case "small":
+			n, _ := strconv.Atoi(f[1])
+			smallNodes(n)
+			smallWords(n)
+			tinyInts(n)
+			smallSlices(n)
+			fmt.Println("small")
+		case "deep":
+			n, _ := strconv.Atoi(f[1])
+			done := make(chan bool)
+			for i := 0; i < n; i++ {
+				go func() {
+					var pad [1024]byte
+					deepNodes(0, pad)
+					done <- true
+				}()
+				<-done
+			}
+			fmt.Println("deep")
 		case "go":
 			churn()
 			runtime.GC()
