@@ -223,3 +223,31 @@ TEST(ReachAttach, ScanLongerThanMaxPauseIsRefusedBeforeStopping) {
 
 }  // namespace
 }  // namespace memgap::test
+
+namespace memgap::test {
+namespace {
+
+// jemalloc's blocks cannot be enumerated from outside: with --sample-bytes 1 the probes
+// know every block (LSan's verdict on the same source, built with glibc and LSan, is the
+// oracle); at the default rate memgap says so and falls back to counting what is live.
+TEST(ReachAllocators, JemallocExactWithEveryAllocationTrackedLabelledFallbackOtherwise) {
+  int lsan_exit = -1;
+  Kinds lsan = lsan_verdict("reach_cases", "lost_list", lsan_exit);
+  ASSERT_EQ(lsan_exit, 23);
+  MemgapVerdict exact = memgap_verdict("reach_cases_jemalloc", "lost_list", {"--sample-bytes", "1"});
+  ASSERT_TRUE(exact.snapshot.reachability) << exact.err;
+  EXPECT_EQ(exact.snapshot.meta.allocator, "jemalloc");
+  EXPECT_EQ(exact.snapshot.reachability->totals.direct_bytes, lsan.direct_bytes) << exact.err;
+  EXPECT_EQ(exact.snapshot.reachability->totals.direct_objects, lsan.direct_objects);
+  EXPECT_EQ(exact.snapshot.reachability->totals.indirect_bytes, lsan.indirect_bytes);
+  EXPECT_EQ(exact.snapshot.reachability->totals.indirect_objects, lsan.indirect_objects);
+  EXPECT_EQ(exact.exit_code, 23);
+
+  MemgapVerdict sampled = memgap_verdict("reach_cases_jemalloc", "lost_list", {});
+  EXPECT_FALSE(sampled.snapshot.reachability);
+  EXPECT_NE(sampled.err.find("no reachability verdicts"), std::string::npos) << sampled.err;
+  EXPECT_NE(sampled.err.find("everything live at exit counts as leaked"), std::string::npos) << sampled.err;
+}
+
+}  // namespace
+}  // namespace memgap::test
