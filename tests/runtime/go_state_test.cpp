@@ -541,8 +541,17 @@ TEST_P(GoStripped, GroupGrowingAcrossTheWindowIsALeakSuspect) {
   collect::RealProcSource proc;
   auto reader = GoReader::open(p.pid(), proc);
   ASSERT_TRUE(reader) << reader.error().message;
-  auto first = reader->read();
-  ASSERT_TRUE(first) << first.error().message;
+  // The window opens once the 137 waiters have all run into their receive: right after
+  // "ready" some may not have started yet (runnable), and their group would seem to
+  // grow as they park.
+  Result<GoState> first = make_error("not read");
+  ASSERT_TRUE(wait_for([&] {
+    first = reader->read();
+    if (!first) return false;
+    for (const auto& g : first->census.groups)
+      if (g.wait_reason == "chan receive" && g.count == 137) return true;
+    return false;
+  })) << (first ? "the 137 waiters never all parked" : first.error().message);
   auto a = pipeline::go_info(*first);
   ASSERT_EQ(p.command("spawn 25"), "spawned");
   // The 25 have started once each is parked in its select.
