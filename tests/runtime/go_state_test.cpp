@@ -339,6 +339,36 @@ TEST_P(GoRelease, PclntabNamesAndLinesMatchSymbolTable) {
   EXPECT_GT(src->line, 30);
 }
 
+// Some distributions drop .go.buildinfo (esbuild's npm package): a copy of go_hello
+// whose section is renamed is still Go (its .gopclntab) and of the same version, read
+// from runtime.buildVersion, in every flavour.
+TEST_P(GoRelease, VersionWithoutBuildinfoFromBuildVersion) {
+  for (const char* flavour : {"", "_stripped", "_pie"}) {
+    std::string name = std::string(GetParam()) + "/go_hello" + flavour;
+    SCOPED_TRACE(name);
+    auto img = ElfImage::open(target(name));
+    ASSERT_TRUE(img);
+    auto real = read_buildinfo_version(*img);
+    ASSERT_TRUE(real) << real.error().message;
+    std::ifstream in(target(name), std::ios::binary);
+    std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Section names live in .shstrtab, after the section bytes: the last occurrence.
+    auto at = bin.rfind(std::string(".go.buildinfo") + '\0');
+    ASSERT_NE(at, std::string::npos);
+    bin[at + 12] = 'X';
+    std::string out = "/tmp/memgap_go_nobuildinfo_" + std::to_string(getpid());
+    std::ofstream(out, std::ios::binary) << bin;
+    auto copy = ElfImage::open(out);
+    ASSERT_TRUE(copy);
+    EXPECT_EQ(copy->section(".go.buildinfo"), nullptr);
+    EXPECT_TRUE(is_go_image(*copy));
+    auto v = read_go_version(*copy);
+    unlink(out.c_str());
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->text, real->text);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Releases, GoRelease, ::testing::Values("go1.19", "go1.26", "go1.27"));
 
 }  // namespace
