@@ -15,7 +15,7 @@
 namespace memgap::pipeline {
 
 struct GoExitReading {
-  bool is_go = false;                // the program is Go (it has .go.buildinfo)
+  bool is_go = false;                // the program is Go (runtime::go::is_go_image)
   std::optional<model::GoInfo> info; // the `go` section at exit; unset when unreadable
   std::optional<Error> error;        // why a Go program's runtime could not be read
   double read_ms = 0;                // opening the binary and reading the runtime

@@ -293,24 +293,31 @@ TEST_P(GoRelease, BuiltinTablesMatchTheBinary) {
 
 TEST_P(GoRelease, CodeReferencesAgreeWithSymbolTable) {
   // The unstripped build has both: the rules used for stripped binaries must find
-  // exactly the symbols' addresses.
-  auto img = ElfImage::open(target(std::string(GetParam()) + "/go_leaky"));
-  ASSERT_TRUE(img);
-  auto ver = read_buildinfo_version(*img);
-  ASSERT_TRUE(ver);
-  auto pcln = load_pclntab(*img);
-  ASSERT_TRUE(pcln);
-  auto sym = globals_from_symtab(*img);
-  auto code = globals_from_code(*img, *pcln, *known_release(*ver));
-  ASSERT_TRUE(sym) << sym.error().message;
-  ASSERT_TRUE(code) << code.error().message;
-  EXPECT_EQ(code->mheap, sym->mheap);
-  EXPECT_EQ(code->memstats, sym->memstats);
-  EXPECT_EQ(code->gc_controller, sym->gc_controller);
-  EXPECT_EQ(code->allglen, sym->allglen);
-  EXPECT_EQ(code->allgptr, sym->allgptr);
-  EXPECT_EQ(code->mem_profile_rate, sym->mem_profile_rate);
-  EXPECT_EQ(code->mbuckets, sym->mbuckets);
+  // exactly the symbols' addresses, in go_leaky (which imports runtime/metrics) and in
+  // go_hello (which does not, so the linker dropped the runtime's metrics code: the
+  // rules must name functions every Go program links).
+  for (const char* program : {"go_leaky", "go_hello"}) {
+    SCOPED_TRACE(program);
+    auto img = ElfImage::open(target(std::string(GetParam()) + "/" + program));
+    ASSERT_TRUE(img);
+    auto ver = read_buildinfo_version(*img);
+    ASSERT_TRUE(ver);
+    auto pcln = load_pclntab(*img);
+    ASSERT_TRUE(pcln);
+    if (std::string(program) == "go_hello")
+      EXPECT_FALSE(pcln->lookup("runtime.(*sysStatsAggregate).compute")) << "go_hello links runtime/metrics";
+    auto sym = globals_from_symtab(*img);
+    auto code = globals_from_code(*img, *pcln, *known_release(*ver));
+    ASSERT_TRUE(sym) << sym.error().message;
+    ASSERT_TRUE(code) << code.error().message;
+    EXPECT_EQ(code->mheap, sym->mheap);
+    EXPECT_EQ(code->memstats, sym->memstats);
+    EXPECT_EQ(code->gc_controller, sym->gc_controller);
+    EXPECT_EQ(code->allglen, sym->allglen);
+    EXPECT_EQ(code->allgptr, sym->allgptr);
+    EXPECT_EQ(code->mem_profile_rate, sym->mem_profile_rate);
+    EXPECT_EQ(code->mbuckets, sym->mbuckets);
+  }
 }
 
 TEST_P(GoRelease, PclntabNamesAndLinesMatchSymbolTable) {
@@ -330,6 +337,36 @@ TEST_P(GoRelease, PclntabNamesAndLinesMatchSymbolTable) {
   ASSERT_TRUE(src);
   EXPECT_NE(src->file.find("leaky/main.go"), std::string::npos) << src->file;
   EXPECT_GT(src->line, 30);
+}
+
+// Some distributions drop .go.buildinfo (esbuild's npm package): a copy of go_hello
+// whose section is renamed is still Go (its .gopclntab) and of the same version, read
+// from runtime.buildVersion, in every flavour.
+TEST_P(GoRelease, VersionWithoutBuildinfoFromBuildVersion) {
+  for (const char* flavour : {"", "_stripped", "_pie"}) {
+    std::string name = std::string(GetParam()) + "/go_hello" + flavour;
+    SCOPED_TRACE(name);
+    auto img = ElfImage::open(target(name));
+    ASSERT_TRUE(img);
+    auto real = read_buildinfo_version(*img);
+    ASSERT_TRUE(real) << real.error().message;
+    std::ifstream in(target(name), std::ios::binary);
+    std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Section names live in .shstrtab, after the section bytes: the last occurrence.
+    auto at = bin.rfind(std::string(".go.buildinfo") + '\0');
+    ASSERT_NE(at, std::string::npos);
+    bin[at + 12] = 'X';
+    std::string out = "/tmp/memgap_go_nobuildinfo_" + std::to_string(getpid());
+    std::ofstream(out, std::ios::binary) << bin;
+    auto copy = ElfImage::open(out);
+    ASSERT_TRUE(copy);
+    EXPECT_EQ(copy->section(".go.buildinfo"), nullptr);
+    EXPECT_TRUE(is_go_image(*copy));
+    auto v = read_go_version(*copy);
+    unlink(out.c_str());
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->text, real->text);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Releases, GoRelease, ::testing::Values("go1.19", "go1.26", "go1.27"));
@@ -534,8 +571,17 @@ TEST_P(GoStripped, GroupGrowingAcrossTheWindowIsALeakSuspect) {
   collect::RealProcSource proc;
   auto reader = GoReader::open(p.pid(), proc);
   ASSERT_TRUE(reader) << reader.error().message;
-  auto first = reader->read();
-  ASSERT_TRUE(first) << first.error().message;
+  // The window opens once the 137 waiters have all run into their receive: right after
+  // "ready" some may not have started yet (runnable), and their group would seem to
+  // grow as they park.
+  Result<GoState> first = make_error("not read");
+  ASSERT_TRUE(wait_for([&] {
+    first = reader->read();
+    if (!first) return false;
+    for (const auto& g : first->census.groups)
+      if (g.wait_reason == "chan receive" && g.count == 137) return true;
+    return false;
+  })) << (first ? "the 137 waiters never all parked" : first.error().message);
   auto a = pipeline::go_info(*first);
   ASSERT_EQ(p.command("spawn 25"), "spawned");
   // The 25 have started once each is parked in its select.
@@ -625,3 +671,159 @@ TEST_P(GoStripped, GogcGomemlimitAndTheLimitedHeapGoal) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Releases, GoStripped, ::testing::Values("go1.19", "go1.26", "go1.27"));
+
+namespace {
+// go_hello: a program without runtime/metrics, in every release and flavour. Its oracle
+// is runtime.ReadMemStats, the runtime's own account read with the world stopped (the
+// figures runtime/metrics derives from the same heapStats, memstats and gcController),
+// and runtime.NumGoroutine, written by the target at a command just before and just
+// after memgap's read while it is otherwise idle.
+std::map<std::string, double> hello_stats(gotest::GoProcess& p, const std::string& file) {
+  std::map<std::string, double> m;
+  if (p.command("stats " + file) != "stats") return m;
+  std::ifstream f(file);
+  auto j = nlohmann::json::parse(f, nullptr, false);
+  if (j.is_discarded()) return m;
+  for (auto& [k, v] : j.items()) m[k] = v.get<double>();
+  return m;
+}
+
+// runtime/metrics name memgap reports → the same figure from MemStats.
+struct HelloFigure {
+  const char* metric;
+  std::function<double(std::map<std::string, double>&)> from_memstats;
+};
+const std::vector<HelloFigure>& hello_figures() {
+  static const std::vector<HelloFigure> f = {
+      {"/memory/classes/heap/objects:bytes", [](auto& m) { return m["HeapAlloc"]; }},
+      {"/gc/heap/objects:objects", [](auto& m) { return m["HeapObjects"]; }},
+      {"/memory/classes/heap/unused:bytes", [](auto& m) { return m["HeapInuse"] - m["HeapAlloc"]; }},
+      {"/memory/classes/heap/free:bytes", [](auto& m) { return m["HeapIdle"] - m["HeapReleased"]; }},
+      {"/memory/classes/heap/released:bytes", [](auto& m) { return m["HeapReleased"]; }},
+      {"/memory/classes/heap/stacks:bytes", [](auto& m) { return m["StackInuse"]; }},
+      {"/memory/classes/metadata/mspan/inuse:bytes", [](auto& m) { return m["MSpanInuse"]; }},
+      {"/memory/classes/metadata/mcache/inuse:bytes", [](auto& m) { return m["MCacheInuse"]; }},
+      {"/memory/classes/profiling/buckets:bytes", [](auto& m) { return m["BuckHashSys"]; }},
+      {"/memory/classes/total:bytes", [](auto& m) { return m["Sys"]; }},
+      {"/gc/heap/goal:bytes", [](auto& m) { return m["NextGC"]; }},
+  };
+  return f;
+}
+
+#define MEMGAP_GO_HELLO(rel) rel "/go_hello", rel "/go_hello_stripped", rel "/go_hello_pie"
+class GoHello : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GoHello, RuntimeFiguresMatchReadMemStats) {
+  const std::string build = GetParam(), rel = release_of(build);
+  gotest::GoProcess p(target(build));
+  ASSERT_EQ(p.line(), "ready");
+  ASSERT_EQ(p.command("spawn 25"), "spawned");
+  ASSERT_EQ(p.command("alloc 2048"), "allocated");  // 2 MiB live in 1 KiB objects
+  ASSERT_EQ(p.command("gc"), "gc");
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  std::string file = "/tmp/memgap_go_hello_" + std::to_string(p.pid()) + ".json";
+  // Measured: after the first stats command the process holds one more 32 KiB stack
+  // span (memgap reads it while the target idles in read(2)), released while it runs
+  // the next command; one warm-up command lets that settle before the bracketing reads.
+  ASSERT_FALSE(hello_stats(p, file).empty());
+  auto before = hello_stats(p, file);
+  ASSERT_FALSE(before.empty());
+  // Read once the main goroutine is back in read(2) on stdin (it answered "stats"; in
+  // the write(2) of its answer it may still be growing its stack).
+  Result<GoState> state = make_error("not read");
+  auto main_in_read = [&] {
+    for (const auto& g : state->census.groups)
+      if (g.start == "runtime.main" && g.wait_reason == "syscall")
+        for (const auto& f : g.stack)
+          if (f.function == "bufio.(*Scanner).Scan") return true;
+    return false;
+  };
+  ASSERT_TRUE(wait_for([&] {
+    state = reader->read();
+    return state && main_in_read();
+  })) << (state ? "the main goroutine never parked in read(2)" : state.error().message);
+  auto after = hello_stats(p, file);
+  unlink(file.c_str());
+  ASSERT_FALSE(after.empty());
+
+  EXPECT_EQ(state->release, rel);
+  EXPECT_EQ(state->globals_source, plain(build) ? "symtab" : "code references");
+  double worst = 0;
+  std::string worst_name = "none";
+  int exact_count = 0;
+  for (const auto& f : hello_figures()) {
+    ASSERT_TRUE(state->metrics.count(f.metric)) << "memgap does not report " << f.metric;
+    double got = state->metrics.at(f.metric), lo = f.from_memstats(before), hi = f.from_memstats(after), dev = 0;
+    EXPECT_TRUE(within(got, lo, hi, dev)) << f.metric << ": memgap " << got << ", ReadMemStats " << lo << " .. " << hi;
+    if (dev > worst) {
+      worst = dev;
+      worst_name = f.metric;
+    }
+    exact_count += got == lo && got == hi;
+  }
+  // Counters and the goroutine count are exact: nothing between the two reads runs a
+  // cycle or starts a goroutine.
+  EXPECT_EQ(state->metrics.at("/gc/cycles/total:gc-cycles"), before["NumGC"]);
+  EXPECT_EQ(state->metrics.at("/gc/cycles/forced:gc-cycles"), before["NumForcedGC"]);
+  EXPECT_EQ(before["NumGC"], after["NumGC"]);
+  EXPECT_EQ(double(state->census.goroutines), before["NumGoroutine"]);
+  EXPECT_EQ(before["NumGoroutine"], 26);  // main and the 25 sleepers
+  std::printf("[%s] worst deviation from ReadMemStats: %.3f%% (%s); %d of %zu figures exactly equal; "
+              "%lu goroutines; read took %.2f ms\n",
+              GetParam(), worst * 100, worst_name.c_str(), exact_count, hello_figures().size(),
+              (unsigned long)state->census.goroutines, state->read_ms);
+  int sleepers = 0;
+  for (const auto& g : state->census.groups)
+    if (g.start == "main.sleeper") {
+      sleepers += int(g.count);
+      EXPECT_EQ(g.wait_reason, "chan receive");
+      EXPECT_EQ(g.created_by.rfind("main.main at main.go:", 0), 0u) << g.created_by;
+      ASSERT_FALSE(g.stack.empty());
+      EXPECT_EQ(g.stack.back().function, "runtime.goexit");
+    }
+  EXPECT_EQ(sleepers, 25);
+}
+
+// Goroutines that never ran: newproc1 left them at their start function's entry with
+// goexit's return address on the stack. Their stack is [start function, runtime.goexit],
+// as runtime.traceback prints it, not the function laid out before the start function.
+TEST_P(GoHello, NotYetStartedGoroutineStartsAtItsStartFunction) {
+  const std::string build = GetParam();
+  gotest::GoProcess p(target(build), {}, {"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"});
+  ASSERT_EQ(p.line(), "ready");
+  collect::RealProcSource proc;
+  auto reader = GoReader::open(p.pid(), proc);
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_EQ(p.command("hold 7"), "holding");
+  // sysmon may have asked main to yield (a machine under load makes the command take
+  // more than 10 ms) and it then yields at the next call, letting the sleepers created
+  // so far run into their receive; the last one is created after main's last call and
+  // never runs.
+  Result<GoState> state = make_error("not read");
+  const GoroutineGroupInfo* held = nullptr;
+  ASSERT_TRUE(wait_for([&] {
+    state = reader->read();
+    held = nullptr;
+    uint64_t sleepers = 0;
+    if (state)
+      for (const auto& g : state->census.groups)
+        if (g.start == "main.sleeper") {
+          sleepers += g.count;
+          if (g.wait_reason == "runnable") held = &g;
+        }
+    return sleepers == 7 && held != nullptr;
+  })) << "no runnable group of main.sleeper goroutines among the 7";
+  std::string frames;
+  for (const auto& f : held->stack) frames += "\n  " + f.function + " " + f.file + ":" + std::to_string(f.line);
+  ASSERT_EQ(held->stack.size(), 2u) << frames;
+  EXPECT_EQ(held->stack[0].function, "main.sleeper") << frames;
+  EXPECT_EQ(held->stack[0].offset, 0u) << frames;
+  EXPECT_NE(held->stack[0].file.find("hello/main.go"), std::string::npos) << frames;
+  EXPECT_EQ(held->stack[1].function, "runtime.goexit") << frames;
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, GoHello,
+                         ::testing::Values(MEMGAP_GO_HELLO("go1.19"), MEMGAP_GO_HELLO("go1.26"), MEMGAP_GO_HELLO("go1.27")));
+}  // namespace

@@ -1,5 +1,7 @@
-// The Go version a binary was built with, from its .go.buildinfo section (present even
-// in stripped binaries).
+// The Go version a binary was built with: from its .go.buildinfo section (present even
+// in stripped binaries), else from runtime.buildVersion (some distributions drop
+// .go.buildinfo, as esbuild's npm package does). Whether a binary is Go at all: either
+// section, or a .gopclntab with the pclntab magic of Go 1.18 on.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,5 +24,14 @@ Result<GoVersion> parse_go_version(const std::string& text);
 class ElfImage;
 Result<GoVersion> read_buildinfo_version(const ElfImage& img);
 Result<std::string> buildinfo_version_string(const std::vector<uint8_t>& section);
+
+// The binary's Go version: .go.buildinfo, else the string runtime.buildVersion holds
+// (a string header in .data whose bytes read "go1.N[.M]"). Without buildinfo every
+// such header is a candidate; more than one distinct version is refused naming them,
+// and the version must match the pclntab format (go1.18/1.19 or go1.20 on).
+Result<GoVersion> read_go_version(const ElfImage& img);
+// .go.buildinfo, or a .gopclntab (.data.rel.ro.gopclntab in PIE builds) starting with
+// a pclntab magic memgap reads.
+bool is_go_image(const ElfImage& img);
 
 }  // namespace memgap::runtime::go

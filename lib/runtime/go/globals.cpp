@@ -16,8 +16,14 @@ GoGlobals GoGlobals::rebased(uint64_t bias) const {
 }
 
 namespace {
-// Each global: its symbol, and the runtime functions (first statements touching it, so
-// compiler scheduling cannot reorder the reference) where stripped code is searched.
+// Each global: its symbol, and the runtime functions where stripped code is searched.
+// They are functions every Go program links (start-up and the collector's core; the
+// runtime/metrics code is dropped by the linker unless the program imports it), and
+// the reference is among their first statements, so compiler scheduling cannot reorder
+// it: mallocinit takes &mheap_ to call mheap_.init, (*mheap).init passes
+// &memstats.mspan_sys (or its successor) to the fixalloc it sets up, gcinit calls
+// gcController.init, forEachGRace loads allglen and allgptr, profilealloc reads
+// MemProfileRate and mProf_FlushLocked walks mbuckets.
 struct GlobalDesc {
   const char* name;
   uint64_t GoGlobals::*member;
@@ -27,16 +33,13 @@ struct GlobalDesc {
 
 const std::vector<GlobalDesc>& global_descs() {
   static const std::vector<GlobalDesc> d = {
-      {"mheap", &GoGlobals::mheap, "runtime.mheap_",
-       {"runtime.(*sysStatsAggregate).compute.func1", "runtime.(*sysStatsAggregate).compute"}},
-      {"memstats", &GoGlobals::memstats, "runtime.memstats", {"runtime.(*sysStatsAggregate).compute"}},
-      {"gc_controller", &GoGlobals::gc_controller, "runtime.gcController",
-       {"runtime.(*sysStatsAggregate).compute"}},
-      {"allglen", &GoGlobals::allglen, "runtime.allglen", {"runtime.forEachGRace", "runtime.gcount"}},
+      {"mheap", &GoGlobals::mheap, "runtime.mheap_", {"runtime.mallocinit"}},
+      {"memstats", &GoGlobals::memstats, "runtime.memstats", {"runtime.(*mheap).init"}},
+      {"gc_controller", &GoGlobals::gc_controller, "runtime.gcController", {"runtime.gcinit"}},
+      {"allglen", &GoGlobals::allglen, "runtime.allglen", {"runtime.forEachGRace"}},
       {"allgptr", &GoGlobals::allgptr, "runtime.allgptr", {"runtime.forEachGRace"}},
-      {"mem_profile_rate", &GoGlobals::mem_profile_rate, "runtime.MemProfileRate",
-       {"runtime.profilealloc", "runtime.mallocgc"}},
-      {"mbuckets", &GoGlobals::mbuckets, "runtime.mbuckets", {"runtime.mProf_FlushLocked", "runtime.MemProfile"}},
+      {"mem_profile_rate", &GoGlobals::mem_profile_rate, "runtime.MemProfileRate", {"runtime.profilealloc"}},
+      {"mbuckets", &GoGlobals::mbuckets, "runtime.mbuckets", {"runtime.mProf_FlushLocked"}},
   };
   return d;
 }

@@ -143,7 +143,7 @@ bool is_go_process(int pid, const collect::ProcSource& proc) {
   auto exe = find_exe(pid, proc);
   if (!exe) return false;
   auto img = ElfImage::open(exe->path);
-  return img && img->section(".go.buildinfo") != nullptr;
+  return img && is_go_image(*img);
 }
 
 namespace {
@@ -198,7 +198,7 @@ Result<ReleaseSpec> choose_release(const ElfImage& img, const Pclntab& pcln, con
   if (!o.layout_from.empty()) {
     auto donor = ElfImage::open(o.layout_from);
     if (!donor) return donor.error();
-    auto dv = read_buildinfo_version(*donor);
+    auto dv = read_go_version(*donor);
     if (!dv) return make_error("--go-layout-from " + o.layout_from + ": " + dv.error().message);
     if (dv->major != v.major || dv->minor != v.minor)
       return make_error("--go-layout-from " + o.layout_from + " was built by " + dv->text + ", the target by " +
@@ -253,7 +253,7 @@ Status globals_in_range(const ElfImage& img, const GoGlobals& g, uint64_t bias) 
 Result<GoReader> GoReader::open(int pid, const collect::ProcSource& proc, const GoOpenOptions& o) {
   auto r = open_if_go(pid, proc, o);
   if (!r) return r.error();
-  if (!*r) return make_error("PID " + std::to_string(pid) + " is not a Go program (no .go.buildinfo section)");
+  if (!*r) return make_error("PID " + std::to_string(pid) + " is not a Go program (no .go.buildinfo or .gopclntab section)");
   return std::move(**r);
 }
 
@@ -268,8 +268,8 @@ Result<std::optional<GoReader>> GoReader::open_if_go(int pid, const collect::Pro
     img = ElfImage::open(path);
   }
   if (!img) return img.error();
-  if (!img->section(".go.buildinfo")) return std::optional<GoReader>{};
-  auto version = read_buildinfo_version(*img);
+  if (!is_go_image(*img)) return std::optional<GoReader>{};
+  auto version = read_go_version(*img);
   if (!version) return version.error();
 
   auto impl = std::make_unique<Impl>();

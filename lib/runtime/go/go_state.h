@@ -37,7 +37,8 @@ struct GoState {
   double read_ms = 0;  // how long the read took
 };
 
-// Whether the process runs a Go program (has .go.buildinfo), without reading it further.
+// Whether the process runs a Go program (has .go.buildinfo or a .gopclntab; is_go_image),
+// without reading it further.
 bool is_go_process(int pid, const collect::ProcSource& proc);
 
 struct GoOpenOptions {
@@ -56,7 +57,7 @@ class GoReader {
   static Result<GoReader> open(int pid, const collect::ProcSource& proc, const GoOpenOptions& options);
   static Result<GoReader> open(int pid, const collect::ProcSource& proc, const std::string& exe = "");
   // The same for a process that may not run Go: nullopt when it does not (its
-  // executable has no .go.buildinfo), without opening the executable twice.
+  // executable is not Go: is_go_image), without opening the executable twice.
   static Result<std::optional<GoReader>> open_if_go(int pid, const collect::ProcSource& proc,
                                                     const GoOpenOptions& options = {});
   Result<GoState> read() const;

@@ -104,6 +104,11 @@ std::string GoSymbolizer::function(uint64_t pc) const {
   return fn ? fn->name : "??";
 }
 
+bool GoSymbolizer::at_entry(uint64_t pc) const {
+  auto fn = pcln_.find(pc - bias_);
+  return fn && fn->entry == pc - bias_;
+}
+
 uint64_t GoSymbolizer::frame_pointer(uint64_t pc, uint64_t sp) const {
   auto d = pcln_.sp_delta(pc - bias_ - 1);
   // Go saves bp just below the return address of every function with a frame.
@@ -129,17 +134,30 @@ std::vector<uint64_t> unwind_fp(const RemoteMemory& mem, uint64_t pc, uint64_t b
 
 namespace {
 // The stack of a parked goroutine from its g: saved registers, then frame pointers.
-// Every saved pc (mcall, entersyscall, preemption) is a return address.
+// Every saved pc (mcall, entersyscall, preemption) is a return address, except for a
+// goroutine that has not run yet: newproc1's gostartcallfn sets sched.pc to the start
+// function's entry and pushes goexit's return address at sched.sp. As runtime.traceback
+// does (it backs up a pc only when it lies past its function's entry), that frame is
+// the start function itself; its caller's return address is at sp (no frame was built
+// yet) and its caller's frame pointer is still sched.bp.
 std::vector<GoFrame> stack_of(const RemoteMemory& mem, const ReleaseSpec& spec, const GoSymbolizer& sym,
                               const std::vector<uint8_t>& g) {
   const GoLayout& l = spec.layout;
   std::vector<GoFrame> out;
   uint32_t status = status_of(g, spec);
   const uint32_t kGsyscall = spec.status.syscall, kGrunning = spec.status.running;
-  uint64_t pc = load_u64(g, l.g_sched_pc), bp = load_u64(g, l.g_sched_bp);
+  uint64_t pc = load_u64(g, l.g_sched_pc), bp = load_u64(g, l.g_sched_bp), sp = load_u64(g, l.g_sched_sp);
   // entersyscall saves pc and sp only (runtime.save); rebuild bp from the frame size.
-  if (status == kGsyscall) bp = sym.frame_pointer(pc, load_u64(g, l.g_sched_sp));
+  if (status == kGsyscall) bp = sym.frame_pointer(pc, sp);
   if (status == kGrunning || !pc) return out;
+  if (sym.at_entry(pc)) {
+    GoFrame first = sym.frame(pc, false);
+    if (first.function == "??") return out;
+    out.push_back(std::move(first));
+    auto ret = mem.u64(sp);
+    if (!ret || !*ret) return out;
+    pc = *ret;
+  }
   for (uint64_t ret : unwind_fp(mem, pc, bp, load_u64(g, l.g_stack_lo), load_u64(g, l.g_stack_hi))) {
     auto fs = sym.frames(ret);
     // A pc outside every Go function ends the walk: a stale bp or a torn read.

@@ -53,6 +53,9 @@ class GoSymbolizer {
   // traceback prints them.
   std::vector<GoFrame> frames(uint64_t pc) const;
   std::string function(uint64_t pc) const;
+  // Whether `pc` is the first instruction of a function (then it is no return address:
+  // a goroutine that has not run yet is parked there).
+  bool at_entry(uint64_t pc) const;
   // The frame pointer a function had at return address `pc` with stack pointer `sp`
   // (where it saved its caller's bp), from the pcsp table; 0 when unknown.
   uint64_t frame_pointer(uint64_t pc, uint64_t sp) const;

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "memgap_go_layout_gen: %s\n", img.error().message.c_str());
     return 1;
   }
-  auto v = read_buildinfo_version(*img);
+  auto v = read_go_version(*img);
   auto pcln = load_pclntab(*img);
   if (!v || !pcln) {
     std::fprintf(stderr, "memgap_go_layout_gen: %s\n", (!v ? v.error() : pcln.error()).message.c_str());
