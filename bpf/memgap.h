@@ -4,7 +4,6 @@
 #define MEMGAP_BPF_SHARED_H
 
 #define MEMGAP_MAX_FRAMES 64
-#define MEMGAP_LOG_TABLE 256
 #define MEMGAP_STACK_BYTES 16384 /* most user stack a sampled event copies for DWARF unwinding */
 #define MEMGAP_NREGS 17          /* x86-64 DWARF registers 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
 
