@@ -50,6 +50,7 @@ struct RunArgs {
   size_t top = 10;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
+  bool all_frames = false;
 };
 
 }  // namespace
@@ -70,6 +71,7 @@ Action add_run_command(CLI::App& app) {
   sub->add_option("--unwind", args->unwind, "Stack unwinding: fp, dwarf, auto")->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
       ->check(kStackCopyValidator);
+  sub->add_flag("--all-frames", args->all_frames, "Show the frames below main (__libc_start_main, _start) in the report");
   sub->add_option("CMD", args->argv, "The command and its arguments (after --)")->required();
 
   return [args]() -> int {
@@ -120,7 +122,7 @@ Action add_run_command(CLI::App& app) {
       snap.run->gate_failed = gate.failed;
     }
     std::fflush(stdout);
-    std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top).c_str());
+    std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top, 80, a.all_frames).c_str());
     if (!a.output.empty()) {
       if (auto st = model::write_snapshot_file(snap, a.output); !st) return report_error(st.error());
     }

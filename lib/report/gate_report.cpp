@@ -9,7 +9,7 @@
 namespace memgap::report {
 
 std::string render_gate_report(const model::Snapshot& s, const analyze::GateResult& g, bool explicit_threshold,
-                               size_t top, size_t width) {
+                               size_t top, size_t width, bool all_frames) {
   std::ostringstream out;
   const auto& m = s.meta;
   int status = s.run ? s.run->exit_status : 0;
@@ -45,7 +45,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
     model::Snapshot leaks;
     leaks.meta = m;
     leaks.sites = g.leaks;
-    out << render_sites_table(build_sites_table(leaks, top), width);
+    out << render_sites_table(build_sites_table(leaks, top, 3, all_frames), width);
   }
   if (!g.suppressed.empty()) {
     out << "suppressed: " << format_size(g.suppressed_bytes) << " in " << g.suppressed.size()

@@ -11,6 +11,6 @@ namespace memgap::report {
 
 // `explicit_threshold`: --max-leak was given (else the noise rule is explained).
 std::string render_gate_report(const model::Snapshot& snapshot, const analyze::GateResult& gate,
-                               bool explicit_threshold, size_t top, size_t width = 80);
+                               bool explicit_threshold, size_t top, size_t width = 80, bool all_frames = false);
 
 }  // namespace memgap::report
