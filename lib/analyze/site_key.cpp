@@ -1,14 +1,11 @@
 #include "analyze/site_key.h"
+#include "util/path.h"
 
 #include <cstdio>
 
 namespace memgap::analyze {
 namespace {
 
-std::string basename_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool unknown_function(const std::string& f) { return f.empty() || f == "??"; }
 

@@ -1,4 +1,5 @@
 #include "analyze/suppressions.h"
+#include "util/path.h"
 
 #include <fstream>
 #include <sstream>
@@ -35,10 +36,6 @@ bool glob(const char* p, const char* t) {
   return *p == '\0';
 }
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 }  // namespace
 

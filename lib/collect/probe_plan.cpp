@@ -5,6 +5,7 @@
 
 #include "collect/elf_symbols.h"
 #include "collect/probe_placement.h"
+#include "util/path.h"
 
 namespace memgap::collect {
 namespace {
@@ -70,10 +71,6 @@ const EntryPoint kMmapEntryPoints[] = {
     {"munmap", Handler::Munmap, false},
 };
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 bool is_libc(const std::string& path) { return basename_of(path).rfind("libc.so", 0) == 0; }
 

@@ -5,6 +5,7 @@
 
 #include "report/table.h"
 #include "util/units.h"
+#include "util/path.h"
 
 namespace memgap::report {
 
@@ -14,7 +15,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
   const auto& m = s.meta;
   int status = s.run ? s.run->exit_status : 0;
   // The executable's name: comm is cut at 15 characters.
-  std::string name = m.exe.empty() ? m.comm : m.exe.substr(m.exe.rfind('/') + 1);
+  std::string name = m.exe.empty() ? m.comm : basename_of(m.exe);
   out << "memgap: " << name << " (PID " << m.pid << ") exited with status " << status
       << " after " << format_duration_ms(m.duration_ms);
   if (s.run && s.run->processes > 1) out << "; " << s.run->processes << " programs probed";

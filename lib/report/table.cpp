@@ -7,14 +7,11 @@
 #include "report/gap_table.h"
 #include "report/go_maps_table.h"
 #include "util/units.h"
+#include "util/path.h"
 
 namespace memgap::report {
 namespace {
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 std::string fit(const std::string& s, size_t width) {
   if (s.size() <= width) return s;
