@@ -10,30 +10,13 @@
 #include <map>
 #include <sstream>
 
+#include "collect/proc_stat.h"
 namespace memgap::collect {
 namespace {
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// /proc/PID/stat: "pid (comm) state ppid ... flags" — comm may contain spaces and ')'.
-struct StatLine {
-  char state = '?';
-  unsigned long flags = 0;
-};
-
-bool parse_stat(const std::string& text, StatLine& out) {
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return false;
-  std::istringstream in(text.substr(close + 2));
-  std::string field;
-  in >> out.state;
-  // after state: ppid pgrp session tty_nr tpgid flags
-  for (int i = 0; i < 5; ++i) in >> field;
-  in >> out.flags;
-  return static_cast<bool>(in);
 }
 
 constexpr unsigned long kPfKthread = 0x00200000;
@@ -70,8 +53,9 @@ Result<Target> inspect_target(int pid, const ProcSource& proc) {
     return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'");
   auto stat = proc.read(pid, "stat");
   if (!stat) return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'");
-  StatLine st;
-  if (!parse_stat(*stat, st)) return make_error("cannot parse /proc/" + std::to_string(pid) + "/stat", "");
+  auto parsed = parse_stat(*stat);
+  if (!parsed) return make_error("cannot parse /proc/" + std::to_string(pid) + "/stat", "");
+  const ProcStat& st = *parsed;
   if (st.flags & kPfKthread)
     return make_error("PID " + std::to_string(pid) + " is a kernel thread", "memgap attaches to user-space processes only");
   if (st.state == 'Z' || st.state == 'X')

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "collect/proc_source.h"
+#include "collect/proc_stat.h"
 #include "collect/target.h"
 #include "pipeline/memory_explainer.h"
 #include "collect/smaps.h"
@@ -25,16 +26,6 @@ using Clock = std::chrono::steady_clock;
 uint64_t ms_since(Clock::time_point t0) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
 }
-
-bool process_alive(int pid, const collect::ProcSource& proc) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  auto stat = proc.read(pid, "stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() ||
-         ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
-}
-
 
 }  // namespace
 
@@ -141,7 +132,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     }
     if (opt.stop && opt.stop->load()) break;
     if (opt.duration_ms && now >= opt.duration_ms) break;
-    if (!process_alive(opt.pid, proc)) {
+    if (!collect::process_alive(proc, opt.pid)) {
       alive = false;
       break;
     }
@@ -165,7 +156,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     meta.notes.push_back("target exited after " + std::to_string(end_ms) + "ms; report covers what was seen until then");
   }
   series.record(end_ms, end_rss, sampler);
-  model::Snapshot snap = snapshot_now(alive && process_alive(opt.pid, proc));
+  model::Snapshot snap = snapshot_now(alive && collect::process_alive(proc, opt.pid));
   if (probes) spdlog::debug("{}", probes->cost_summary());
   snap.meta.duration_ms = end_ms;
   if (snap.memory.rollup.empty()) snap.memory.rollup["Rss"] = end_rss;
