@@ -127,7 +127,8 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
     bool go = !loaded.empty() && loaded.front().second.is_go();
     return make_error("no malloc/free found in " + target.exe + " or its libraries",
                       go ? "this is a Go program without libc; use 'memgap attach PID --no-probes'"
-                         : "memgap needs the allocator's symbols; a static, stripped binary cannot be probed");
+                         : "memgap needs the allocator's symbols; a static, stripped binary cannot be probed",
+                      ErrorKind::kUnsupportedTarget);
   }
 
   ProbePlan plan;

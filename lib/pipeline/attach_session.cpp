@@ -47,9 +47,9 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     auto started = ProbeSession::start(*target, po, meta);
     if (started) {
       probes = std::move(*started);
-    } else if (explainer.is_go()) {
+    } else if (explainer.is_go() && started.error().kind != ErrorKind::kPermission) {
       // A pure Go binary has no malloc to probe: its memory is explained from the
-      // runtime's own state instead.
+      // runtime's own state instead. Missing privileges are an error for any target.
       no_probes = true;
       meta.notes.push_back("no allocator probes: " + started.error().message +
                            "; the Go runtime's own accounting explains the heap");
@@ -70,7 +70,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     go.sample_bytes = opt.sample_bytes;
     auto started = GoProbeSession::start(opt.pid, proc, go, meta);
     if (started) go_sites = std::move(*started);
-    else if (!opt.go_probe.empty()) return started.error();
+    else if (!opt.go_probe.empty() || started.error().kind == ErrorKind::kPermission) return started.error();
     else meta.notes.push_back("no Go allocation sites: " + started.error().message);
   }
   std::unique_ptr<GoMapSession> go_maps;

@@ -187,5 +187,20 @@ TEST(AttachErrors, UnprivilegedUserGetsAHint) {
   EXPECT_NE(unpriv.err().find("hint:"), std::string::npos) << unpriv.err();
 }
 
+// A Go target is explained without allocator probes when it has no malloc, but missing
+// privileges are an error for it as for any target, not a note in an rss-only report.
+// Both run as nobody, so memgap can read the target's /proc and fails only on BPF.
+TEST(AttachErrors, UnprivilegedOnAGoTargetIsAnErrorNotANote) {
+  Child target({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                target_path("go1.19/go_leaky")});
+  ASSERT_TRUE(target.wait_for("ready", kTimeoutMs));
+  Child unpriv({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                MEMGAP_BIN, "attach", std::to_string(target.pid()), "-d", "1s"});
+  EXPECT_EQ(unpriv.wait_exit(kTimeoutMs), 1) << unpriv.out();
+  EXPECT_NE(unpriv.err().find("memgap: error: insufficient privileges to load BPF programs"), std::string::npos)
+      << unpriv.err();
+  EXPECT_NE(unpriv.err().find("hint: run as root"), std::string::npos) << unpriv.err();
+}
+
 }  // namespace
 }  // namespace memgap::test
