@@ -22,7 +22,7 @@
 
 /* Knobs set by user space before load. */
 const volatile __u64 sample_bytes = 512 * 1024; /* mean bytes between samples; <=1: all */
-const volatile __u32 log2_frac[MEMGAP_LOG_TABLE]; /* log2(1 + i/256) in 16.16 fixed point */
+const volatile __u32 log2_frac[MEMGAP_LOG2_TABLE_SIZE]; /* memgap_fill_log2_table */
 const volatile __u32 stack_bytes = 0;             /* >0: copy this much user stack per sample */
 
 /* Set by user space to stop recording before links are detached (detaching takes ~1 s). */
@@ -43,11 +43,6 @@ struct stackbuf {
   __u32 nframes;
   __u32 pad;
   __u64 frames[MEMGAP_MAX_FRAMES];
-};
-
-struct sampler_state {
-  __s64 bytes_left;
-  __u64 initialized;
 };
 
 struct {
@@ -83,7 +78,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, struct sampler_state);
+  __type(value, struct memgap_countdown);
 } sampler SEC(".maps");
 
 struct {
@@ -103,23 +98,12 @@ static __always_inline void count(__u32 which) {
   if (c) *c += 1;
 }
 
-static __always_inline __u64 next_interval(void) { return exp_interval(sample_bytes, log2_frac); }
-
-/* Poisson byte sampling: an allocation of s bytes is sampled with probability
- * 1 - exp(-s / sample_bytes). Per-CPU state is fine: the process is memoryless. */
+/* Poisson byte sampling (bpf/poisson_sampling.h): 1 if this allocation is sampled. */
 static __always_inline int should_sample(__u64 size) {
-  if (sample_bytes <= 1) return 1;
   __u32 zero = 0;
-  struct sampler_state* st = bpf_map_lookup_elem(&sampler, &zero);
-  if (!st) return 0;
-  if (!st->initialized) {
-    st->bytes_left = next_interval();
-    st->initialized = 1;
-  }
-  st->bytes_left -= (__s64)size;
-  if (st->bytes_left > 0) return 0;
-  st->bytes_left = next_interval();
-  return 1;
+  struct memgap_countdown* st = bpf_map_lookup_elem(&sampler, &zero);
+  if (!st) return sample_bytes <= 1;
+  return memgap_countdown_sample(st, size, sample_bytes, log2_frac);
 }
 
 /* Registers and the top of the user stack, for DWARF unwinding in user space (code built

@@ -4,7 +4,6 @@
 #define MEMGAP_BPF_SHARED_H
 
 #define MEMGAP_MAX_FRAMES 64
-#define MEMGAP_LOG_TABLE 256
 #define MEMGAP_STACK_BYTES 16384 /* most user stack a sampled event copies for DWARF unwinding */
 #define MEMGAP_NREGS 17          /* x86-64 DWARF registers 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
 
@@ -52,8 +51,14 @@ struct memgap_event {
   unsigned long long ts_ns;   /* bpf_ktime_get_ns */
   unsigned long long addr;
   unsigned long long size;
-  /* frames[0] is the allocating function's caller (read from [rsp] at entry), then the
-   * frame-pointer chain above it. */
+  /* The frame contract with user space (collect/Sampler::intern):
+   *   frames[0]  the allocating function's caller, the return address read from [rsp] at
+   *              entry (a frame-pointer walk at entry loses it: the callee has not pushed
+   *              rbp yet);
+   *   frames[1]  the probed function's own address (bpf_get_stack's first entry, the
+   *              uprobe's ip): it names the allocator, not the site, and user space drops
+   *              it;
+   *   frames[2..nframes)  the frame-pointer chain above the caller; a 0 ends it early. */
   unsigned long long frames[MEMGAP_MAX_FRAMES];
 };
 

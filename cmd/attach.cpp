@@ -48,13 +48,15 @@ struct AttachArgs {
   bool go_maps = false;
   std::string unwind = "auto";
   std::string stack_copy = "16KiB";
+  bool all_frames = false;
 };
 
 // Build ids recorded in the snapshot let pprof match mappings to the exact binaries.
-report::PprofOptions pprof_options(const model::Snapshot& s) {
+report::PprofOptions pprof_options(const model::Snapshot& s, bool all_frames) {
   report::PprofOptions o;
   for (const auto& m : s.modules)
     if (!m.build_id.empty()) o.build_ids[m.name] = m.build_id;
+  o.all_frames = all_frames;
   return o;
 }
 
@@ -62,13 +64,13 @@ Status print_snapshot(const model::Snapshot& s, const AttachArgs& a, bool compac
   if (a.format == "json") {
     std::printf("%s\n", model::to_json(s, compact ? -1 : 2).c_str());
   } else if (a.format == "folded") {
-    std::printf("%s", report::format_folded(s).c_str());
+    std::printf("%s", report::format_folded(s, report::FoldedValue::kLiveBytes, a.all_frames).c_str());
   } else if (a.format == "pprof") {
-    auto bytes = report::format_pprof(s, pprof_options(s));
+    auto bytes = report::format_pprof(s, pprof_options(s, a.all_frames));
     if (!bytes) return bytes.error();
     std::fwrite(bytes->data(), 1, bytes->size(), stdout);
   } else {
-    std::printf("%s", report::render_attach_report(s, a.top).c_str());
+    std::printf("%s", report::render_attach_report(s, a.top, 80, a.all_frames).c_str());
   }
   std::fflush(stdout);
   return Ok{};
@@ -110,6 +112,8 @@ Action add_attach_command(CLI::App& app) {
       ->check(CLI::IsMember({"fp", "dwarf", "auto"}));
   sub->add_option("--stack-copy", args->stack_copy, "User stack copied per sample for dwarf unwinding (256B..16KiB)")
       ->check(kStackCopyValidator);
+  sub->add_flag("--all-frames", args->all_frames,
+                "Show the frames below main (__libc_start_main, _start) in text, folded and pprof output");
 
   return [args, sub]() -> int {
     AttachArgs& a = *args;

@@ -16,7 +16,7 @@ bool verbose_requested() { return g_verbose; }
 int report_error(const Error& error) {
   std::fprintf(stderr, "memgap: error: %s\n", error.message.c_str());
   if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
-  return kExitError;
+  return exit_status_for(error.kind);
 }
 
 const CLI::Validator kSizeValidator(

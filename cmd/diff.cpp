@@ -29,6 +29,7 @@ struct DiffArgs {
   size_t top = 20;
   bool all = false;
   std::string min_delta;
+  bool all_frames = false;
 };
 
 Status write_output(const std::string& data, const std::string& path, bool binary) {
@@ -78,9 +79,11 @@ int run_diff(const DiffArgs& a) {
   } else if (format == "json") {
     out = report::format_diff_json(diff, sides) + "\n";
   } else if (format == "folded") {
-    out = report::format_folded_diff(diff);
+    out = report::format_folded_diff(diff, report::FoldedValue::kLiveBytes, a.all_frames);
   } else {
-    auto p = report::format_pprof_diff(diff, *base, *now);
+    report::PprofOptions po;
+    po.all_frames = a.all_frames;
+    auto p = report::format_pprof_diff(diff, *base, *now, po);
     if (!p) return report_error(p.error());
     out = std::move(*p);
   }
@@ -112,6 +115,7 @@ Action add_diff_command(CLI::App& app) {
   sub->add_option("-n,--top", args->top, "Site rows shown before the rest fold into [N others]; 0 = all")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("-a,--all", args->all, "Also list unchanged [ = ] sites");
+  sub->add_flag("--all-frames", args->all_frames, "Keep the frames below main (__libc_start_main, _start) in folded and pprof output");
   sub->add_option("--min-delta", args->min_delta,
                   "Count a site as unchanged when its live bytes moved by less than SIZE (sampling noise)")
       ->check(kSizeValidator);

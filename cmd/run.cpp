@@ -55,6 +55,7 @@ struct RunArgs {
   std::string stack_copy = "16KiB";
   std::string leak_kinds = "direct,indirect";
   bool no_reachability = false;
+  bool all_frames = false;
 };
 
 }  // namespace
@@ -89,6 +90,7 @@ Action add_run_command(CLI::App& app) {
       ->check(CLI::Validator([](std::string& v) { return analyze::parse_leak_kinds(v).error; }, "KINDS"));
   sub->add_flag("--no-reachability", args->no_reachability,
                 "Count everything still allocated at exit as leaked (no heap walk and mark)");
+  sub->add_flag("--all-frames", args->all_frames, "Show the frames below main (__libc_start_main, _start) in the report");
   sub->add_option("CMD", args->argv, "The command and its arguments (after --)")->required();
 
   return [args]() -> int {
@@ -138,7 +140,7 @@ Action add_run_command(CLI::App& app) {
     }
     analyze::record_gate(snap, gate, gopt);
     std::fflush(stdout);
-    std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top).c_str());
+    std::fprintf(stderr, "%s", report::render_gate_report(snap, gate, gopt.max_leak.has_value(), a.top, 80, a.all_frames).c_str());
     if (!a.output.empty()) {
       if (auto st = model::write_snapshot_file(snap, a.output); !st) return report_error(st.error());
     }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "util/units.h"
+#include "util/path.h"
 
 namespace memgap::analyze {
 namespace {
@@ -181,7 +182,7 @@ model::Gap reconcile(const ProcessView& view, const HeapObservation& obs) {
   std::string largest;
   if (auto files = file_breakdown(view, classes); !files.empty() && files[0].rss > 0) {
     const std::string& p = files[0].path;
-    largest = " (largest " + p.substr(p.rfind('/') + 1) + " " + format_size(files[0].rss) + ")";
+    largest = " (largest " + basename_of(p) + " " + format_size(files[0].rss) + ")";
   }
   gap.categories.push_back(category(kFileMapped, res.modules + res.mapped_files + res.kernel,
                                     "smaps: modules " + format_size(res.modules) + ", mapped files " +

@@ -1,14 +1,11 @@
 #include "analyze/site_key.h"
+#include "util/path.h"
 
 #include <cstdio>
 
 namespace memgap::analyze {
 namespace {
 
-std::string basename_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool unknown_function(const std::string& f) { return f.empty() || f == "??"; }
 
@@ -28,10 +25,17 @@ FrameKey frame_key(const model::Frame& f) {
   return k;
 }
 
+size_t frames_above_startup(const std::vector<model::Frame>& frames) {
+  for (size_t i = frames.size(); i-- > 0;)
+    if (frames[i].function == "main") return i + 1;
+  return frames.size();
+}
+
 SiteKey site_key(const model::Site& site) {
   SiteKey k;
-  k.frames.reserve(site.frames.size());
-  for (const auto& f : site.frames) k.frames.push_back(frame_key(f));
+  const size_t n = frames_above_startup(site.frames);
+  k.frames.reserve(n);
+  for (size_t i = 0; i < n; ++i) k.frames.push_back(frame_key(site.frames[i]));
   return k;
 }
 

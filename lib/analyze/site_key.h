@@ -39,6 +39,18 @@ std::string to_string(const SiteKey& key);
 // spelled as "...").
 std::string site_label(const std::vector<model::Frame>& frames, size_t max_width = 0);
 
+// Frames below `main` (__libc_start_call_main, __libc_start_main, _start) are in every
+// C/C++ program's stacks and tell nothing about a site: reports fold them, as pprof and
+// heaptrack do (--all-frames keeps them), and site keys leave them out, so a snapshot
+// with them matches one without. Returns how many frames, leaf first, reach up to and
+// including the outermost frame named `main`; all of them when none is.
+size_t frames_above_startup(const std::vector<model::Frame>& frames);
+
+// How many of `frames` a report shows.
+inline size_t reported_depth(const std::vector<model::Frame>& frames, bool all_frames) {
+  return all_frames ? frames.size() : frames_above_startup(frames);
+}
+
 // One frame as text: "function" or "module+0x1c" when the function is unknown.
 std::string frame_name(const model::Frame& frame);
 

@@ -1,4 +1,5 @@
 #include "analyze/suppressions.h"
+#include "util/path.h"
 
 #include <fstream>
 #include <sstream>
@@ -35,10 +36,6 @@ bool glob(const char* p, const char* t) {
   return *p == '\0';
 }
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 }  // namespace
 
@@ -66,12 +63,12 @@ Result<Suppressions> Suppressions::parse(const std::string& text, const std::str
     auto colon = l.find(':');
     std::string where = origin + ":" + std::to_string(n);
     if (colon == std::string::npos)
-      return make_error(where + ": expected 'leak:PATTERN', got '" + l + "'", "see memgap-run(1), SUPPRESSIONS");
+      return make_error(where + ": expected 'leak:PATTERN', got '" + l + "'", "see memgap-run(1), SUPPRESSIONS", ErrorKind::kBadInput);
     std::string type = trim(l.substr(0, colon));
     std::string pattern = trim(l.substr(colon + 1));
     if (type != "leak")
-      return make_error(where + ": unsupported suppression type '" + type + "'", "memgap reads leak:PATTERN lines only");
-    if (pattern.empty()) return make_error(where + ": empty pattern", "write leak:FUNCTION, leak:MODULE or leak:FILE");
+      return make_error(where + ": unsupported suppression type '" + type + "'", "memgap reads leak:PATTERN lines only", ErrorKind::kBadInput);
+    if (pattern.empty()) return make_error(where + ": empty pattern", "write leak:FUNCTION, leak:MODULE or leak:FILE", ErrorKind::kBadInput);
     out.patterns_.push_back(pattern);
   }
   return out;
@@ -79,7 +76,7 @@ Result<Suppressions> Suppressions::parse(const std::string& text, const std::str
 
 Result<Suppressions> Suppressions::read_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return make_error("cannot read suppressions file '" + path + "'", "check the path given to --suppressions");
+  if (!in) return make_error("cannot read suppressions file '" + path + "'", "check the path given to --suppressions", ErrorKind::kBadInput);
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path);

@@ -44,7 +44,7 @@ void prepare_bpf() {
 Error bpf_error(const std::string& what, int err) {
   err = err < 0 ? -err : err;
   if (err == EPERM || err == EACCES)
-    return make_error(what + ": permission denied", "run as root or grant CAP_BPF,CAP_PERFMON");
+    return make_error(what + ": permission denied", "run as root or grant CAP_BPF,CAP_PERFMON", ErrorKind::kPermission);
   return make_error(what + ": " + std::strerror(err), "run with -v for libbpf's messages");
 }
 

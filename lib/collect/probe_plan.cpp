@@ -5,6 +5,7 @@
 
 #include "collect/elf_symbols.h"
 #include "collect/probe_placement.h"
+#include "util/path.h"
 
 namespace memgap::collect {
 namespace {
@@ -70,10 +71,6 @@ const EntryPoint kMmapEntryPoints[] = {
     {"munmap", Handler::Munmap, false},
 };
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 bool is_libc(const std::string& path) { return basename_of(path).rfind("libc.so", 0) == 0; }
 
@@ -130,7 +127,8 @@ Result<ProbePlan> plan_allocator_probes(const Target& target) {
     bool go = !loaded.empty() && loaded.front().second.is_go();
     return make_error("no malloc/free found in " + target.exe + " or its libraries",
                       go ? "this is a Go program without libc; use 'memgap attach PID --no-probes'"
-                         : "memgap needs the allocator's symbols; a static, stripped binary cannot be probed");
+                         : "memgap needs the allocator's symbols; a static, stripped binary cannot be probed",
+                      ErrorKind::kUnsupportedTarget);
   }
 
   ProbePlan plan;

@@ -19,8 +19,8 @@ uint64_t hash_pcs(const uint64_t* pcs, size_t n) {
 
 }  // namespace
 
-// Event frames are [caller at [rsp], the probed function's own IP, FP chain...]; the IP
-// says nothing about the site, so it is dropped here.
+// Event frames follow the contract in bpf/memgap.h: [caller at [rsp], the probed
+// function's own IP, FP chain...]; the IP says nothing about the site, so it is dropped.
 uint32_t Sampler::intern(const memgap_event& e, const std::vector<uint64_t>* unwound) {
   uint64_t pcs[MEMGAP_MAX_FRAMES];
   size_t n = 0;

@@ -10,30 +10,13 @@
 #include <map>
 #include <sstream>
 
+#include "collect/proc_stat.h"
 namespace memgap::collect {
 namespace {
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// /proc/PID/stat: "pid (comm) state ppid ... flags" — comm may contain spaces and ')'.
-struct StatLine {
-  char state = '?';
-  unsigned long flags = 0;
-};
-
-bool parse_stat(const std::string& text, StatLine& out) {
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return false;
-  std::istringstream in(text.substr(close + 2));
-  std::string field;
-  in >> out.state;
-  // after state: ppid pgrp session tty_nr tpgid flags
-  for (int i = 0; i < 5; ++i) in >> field;
-  in >> out.flags;
-  return static_cast<bool>(in);
 }
 
 constexpr unsigned long kPfKthread = 0x00200000;
@@ -65,17 +48,22 @@ std::vector<Module> modules_from_maps(int pid, const std::vector<Mapping>& maps)
 }
 
 Result<Target> inspect_target(int pid, const ProcSource& proc) {
-  if (pid <= 0) return make_error("invalid PID " + std::to_string(pid), "pass the process ID of a running process");
+  if (pid <= 0) return make_error("invalid PID " + std::to_string(pid), "pass the process ID of a running process", ErrorKind::kBadInput);
   if (::kill(pid, 0) != 0 && errno == ESRCH)
-    return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'");
+    return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'",
+                      ErrorKind::kNoSuchProcess);
   auto stat = proc.read(pid, "stat");
-  if (!stat) return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'");
-  StatLine st;
-  if (!parse_stat(*stat, st)) return make_error("cannot parse /proc/" + std::to_string(pid) + "/stat", "");
+  if (!stat) return make_error("no such process: " + std::to_string(pid), "check the PID with 'ps -p " + std::to_string(pid) + "'",
+                      ErrorKind::kNoSuchProcess);
+  auto parsed = parse_stat(*stat);
+  if (!parsed) return make_error("cannot parse /proc/" + std::to_string(pid) + "/stat", "");
+  const ProcStat& st = *parsed;
   if (st.flags & kPfKthread)
-    return make_error("PID " + std::to_string(pid) + " is a kernel thread", "memgap attaches to user-space processes only");
+    return make_error("PID " + std::to_string(pid) + " is a kernel thread", "memgap attaches to user-space processes only",
+                      ErrorKind::kUnsupportedTarget);
   if (st.state == 'Z' || st.state == 'X')
-    return make_error("PID " + std::to_string(pid) + " has exited (zombie)", "attach to a running process");
+    return make_error("PID " + std::to_string(pid) + " has exited (zombie)", "attach to a running process",
+                      ErrorKind::kNoSuchProcess);
 
   Target t;
   t.pid = pid;
@@ -85,8 +73,10 @@ Result<Target> inspect_target(int pid, const ProcSource& proc) {
   ssize_t n = ::readlink(exe_link.c_str(), buf, sizeof buf - 1);
   if (n < 0) {
     if (errno == EACCES || errno == EPERM)
-      return make_error("permission denied inspecting PID " + std::to_string(pid), "run as root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE");
-    return make_error("PID " + std::to_string(pid) + " has no executable", "memgap attaches to user-space processes only");
+      return make_error("permission denied inspecting PID " + std::to_string(pid), "run as root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE",
+                      ErrorKind::kPermission);
+    return make_error("PID " + std::to_string(pid) + " has no executable", "memgap attaches to user-space processes only",
+                      ErrorKind::kUnsupportedTarget);
   }
   t.exe = std::string(buf, static_cast<size_t>(n));
   const std::string del = " (deleted)";
@@ -96,7 +86,8 @@ Result<Target> inspect_target(int pid, const ProcSource& proc) {
   if (!maps) return maps.error();
   t.mappings = std::move(*maps);
   if (t.mappings.empty())
-    return make_error("PID " + std::to_string(pid) + " has no memory mappings", "it is a kernel thread or has exited");
+    return make_error("PID " + std::to_string(pid) + " has no memory mappings", "it is a kernel thread or has exited",
+                      ErrorKind::kUnsupportedTarget);
   t.modules = modules_from_maps(pid, t.mappings);
   // Executable first: symbol resolution order starts there.
   std::stable_partition(t.modules.begin(), t.modules.end(), [&](const Module& m) { return m.path == t.exe; });
@@ -110,7 +101,8 @@ Status check_bpf_privileges() {
   auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
   constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
   if (has(kCapSysAdmin) || (has(kCapBpf) && has(kCapPerfmon))) return Ok{};
-  return make_error("insufficient privileges to load BPF programs", "run as root or grant CAP_BPF,CAP_PERFMON (e.g. sudo memgap ...)");
+  return make_error("insufficient privileges to load BPF programs", "run as root or grant CAP_BPF,CAP_PERFMON (e.g. sudo memgap ...)",
+                      ErrorKind::kPermission);
 }
 
 }  // namespace memgap::collect

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "collect/proc_stat.h"
 namespace memgap::collect {
 
 uint64_t parse_syscall_sp(const std::string& text) {
@@ -17,14 +18,8 @@ uint64_t parse_syscall_sp(const std::string& text) {
 }
 
 uint64_t parse_stat_kstkesp(const std::string& text) {
-  size_t rp = text.rfind(')');
-  if (rp == std::string::npos) return 0;
-  std::istringstream in(text.substr(rp + 1));
-  std::string f;
-  // After the comm, the next field is field 3 (state); kstkesp is field 29.
-  for (int field = 3; in >> f; ++field)
-    if (field == 29) return std::strtoull(f.c_str(), nullptr, 10);
-  return 0;
+  auto st = parse_stat(text);
+  return st ? st->kstkesp : 0;
 }
 
 Result<std::vector<ThreadInfo>> read_threads(const ProcSource& proc, int pid) {

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <linux/types.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "collect/bpf_setup.h"
 #include "memgap.skel.h"
+#include "poisson_sampling.h"
 
 namespace memgap::collect {
 namespace {
@@ -47,8 +49,7 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TracerConfig& config, EventHa
   if (!t->skel_) return bpf_error("cannot open BPF object", errno);
   t->skel_->rodata->sample_bytes = config.sample_bytes;
   t->skel_->rodata->stack_bytes = std::min<uint32_t>(config.stack_bytes, MEMGAP_STACK_BYTES);
-  for (int i = 0; i < MEMGAP_LOG_TABLE; ++i)
-    t->skel_->rodata->log2_frac[i] = static_cast<uint32_t>(std::lround(std::log2(1.0 + i / 256.0) * 65536.0));
+  memgap_fill_log2_table(t->skel_->rodata->log2_frac);
   bpf_map__set_max_entries(t->skel_->maps.live, config.max_live);
   if (int err = memgap_bpf::load(t->skel_); err) return bpf_error("cannot load BPF programs", err);
 

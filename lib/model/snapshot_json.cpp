@@ -532,26 +532,26 @@ std::string to_json(const Snapshot& s, int indent) {
 Result<Snapshot> from_json(const std::string& text) {
   const char* hint = "pass a file written by 'memgap attach -o' or '--format json'";
   try {
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty file, not a snapshot", hint);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty file, not a snapshot", hint, ErrorKind::kBadInput);
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return make_error("not valid JSON (truncated or corrupt)", hint);
+    if (j.is_discarded()) return make_error("not valid JSON (truncated or corrupt)", hint, ErrorKind::kBadInput);
     return read_snapshot(j);
   } catch (const ParseError& e) {
-    return make_error("invalid snapshot: " + e.what, hint);
+    return make_error("invalid snapshot: " + e.what, hint, ErrorKind::kBadInput);
   } catch (const NewerVersion& e) {
-    return make_error(e.what, "upgrade memgap to read it");
+    return make_error(e.what, "upgrade memgap to read it", ErrorKind::kBadInput);
   } catch (const std::bad_alloc&) {
-    return make_error("snapshot too large to load into memory", hint);
+    return make_error("snapshot too large to load into memory", hint, ErrorKind::kBadInput);
   } catch (const std::exception& e) {
-    return make_error("invalid snapshot: " + one_line(e.what()), hint);
+    return make_error("invalid snapshot: " + one_line(e.what()), hint, ErrorKind::kBadInput);
   }
 }
 
 Status write_snapshot_file(const Snapshot& snapshot, const std::string& path) {
   std::ofstream out(path, std::ios::trunc);
-  if (!out) return make_error("cannot write '" + path + "'", "check that the directory exists and is writable");
+  if (!out) return make_error("cannot write '" + path + "'", "check that the directory exists and is writable", ErrorKind::kBadInput);
   out << to_json(snapshot) << '\n';
-  if (!out) return make_error("failed writing '" + path + "'", "check free disk space");
+  if (!out) return make_error("failed writing '" + path + "'", "check free disk space", ErrorKind::kBadInput);
   return Ok{};
 }
 
@@ -560,16 +560,16 @@ Result<Snapshot> read_snapshot_file(const std::string& path) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status))
-    return make_error("cannot read '" + shown + "': no such file", "check the path");
+    return make_error("cannot read '" + shown + "': no such file", "check the path", ErrorKind::kBadInput);
   if (std::filesystem::is_directory(status))
-    return make_error("'" + shown + "' is a directory, not a snapshot file", "pass a file written by 'memgap attach -o'");
+    return make_error("'" + shown + "' is a directory, not a snapshot file", "pass a file written by 'memgap attach -o'", ErrorKind::kBadInput);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read '" + shown + "'", "check the path and its permissions");
+  if (!in) return make_error("cannot read '" + shown + "'", "check the path and its permissions", ErrorKind::kBadInput);
   std::string text;
   if (std::filesystem::is_regular_file(status)) {
     in.seekg(0, std::ios::end);
     auto size = in.tellg();
-    if (size > kMaxFileBytes) return make_error("'" + shown + "' is too large to be a snapshot", "");
+    if (size > kMaxFileBytes) return make_error("'" + shown + "' is too large to be a snapshot", "", ErrorKind::kBadInput);
     in.seekg(0);
   }
   // Read in chunks with a cap, so pipes and /proc-like files cannot grow without bound.
@@ -577,11 +577,11 @@ Result<Snapshot> read_snapshot_file(const std::string& path) {
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, static_cast<size_t>(in.gcount()));
     if (static_cast<std::streamoff>(text.size()) > kMaxFileBytes)
-      return make_error("'" + shown + "' is too large to be a snapshot", "");
+      return make_error("'" + shown + "' is too large to be a snapshot", "", ErrorKind::kBadInput);
   }
-  if (in.bad()) return make_error("cannot read '" + shown + "'", "check the path and its permissions");
+  if (in.bad()) return make_error("cannot read '" + shown + "'", "check the path and its permissions", ErrorKind::kBadInput);
   auto r = from_json(text);
-  if (!r) return make_error("'" + shown + "': " + r.error().message, r.error().hint);
+  if (!r) return make_error("'" + shown + "': " + r.error().message, r.error().hint, ErrorKind::kBadInput);
   return r;
 }
 

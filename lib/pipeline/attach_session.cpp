@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "collect/proc_source.h"
+#include "collect/proc_stat.h"
 #include "collect/target.h"
 #include "pipeline/memory_explainer.h"
 #include "collect/smaps.h"
@@ -28,16 +29,6 @@ using Clock = std::chrono::steady_clock;
 uint64_t ms_since(Clock::time_point t0) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
 }
-
-bool process_alive(int pid, const collect::ProcSource& proc) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  auto stat = proc.read(pid, "stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() ||
-         ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
-}
-
 
 }  // namespace
 
@@ -61,9 +52,9 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     auto started = ProbeSession::start(*target, po, meta);
     if (started) {
       probes = std::move(*started);
-    } else if (explainer.is_go()) {
+    } else if (explainer.is_go() && started.error().kind != ErrorKind::kPermission) {
       // A pure Go binary has no malloc to probe: its memory is explained from the
-      // runtime's own state instead.
+      // runtime's own state instead. Missing privileges are an error for any target.
       no_probes = true;
       meta.notes.push_back("no allocator probes: " + started.error().message +
                            "; the Go runtime's own accounting explains the heap");
@@ -85,7 +76,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     go.reader = explainer.go_reader();
     auto started = GoProbeSession::start(opt.pid, proc, go, meta);
     if (started) go_sites = std::move(*started);
-    else if (!opt.go_probe.empty()) return started.error();
+    else if (!opt.go_probe.empty() || started.error().kind == ErrorKind::kPermission) return started.error();
     else meta.notes.push_back("no Go allocation sites: " + started.error().message);
   }
   std::unique_ptr<GoMapSession> go_maps;
@@ -152,7 +143,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
     }
     if (opt.stop && opt.stop->load()) break;
     if (opt.duration_ms && now >= opt.duration_ms) break;
-    if (!process_alive(opt.pid, proc)) {
+    if (!collect::process_alive(proc, opt.pid)) {
       alive = false;
       break;
     }
@@ -194,7 +185,7 @@ Result<model::Snapshot> run_attach(const AttachOptions& opt) {
                            (scan.error().hint.empty() ? "" : " (" + scan.error().hint + ")"));
     }
   }
-  model::Snapshot snap = snapshot_now(alive && process_alive(opt.pid, proc));
+  model::Snapshot snap = snapshot_now(alive && collect::process_alive(proc, opt.pid));
   if (probes) spdlog::debug("{}", probes->cost_summary());
   snap.meta.duration_ms = end_ms;
   if (snap.memory.rollup.empty()) snap.memory.rollup["Rss"] = end_rss;

@@ -11,6 +11,7 @@
 #include "collect/elf_symbols.h"
 #include "collect/maps.h"
 #include "collect/probe_plan.h"
+#include "util/path.h"
 
 namespace memgap::pipeline {
 namespace {
@@ -72,8 +73,7 @@ void ProbeSession::add_modules(const std::vector<collect::Module>& modules) {
   std::vector<collect::Module> mapped;
   for (const auto& m : modules) {
     if (m.end <= m.start) continue;
-    auto slash = m.path.rfind('/');
-    host_paths_.emplace(slash == std::string::npos ? m.path : m.path.substr(slash + 1), m.host_path);
+    host_paths_.emplace(basename_of(m.path), m.host_path);
     mapped.push_back(m);
   }
   symbolizer_.add_modules(mapped);

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <thread>
 
+#include "collect/proc_stat.h"
 #include "collect/target.h"
 #include "collect/smaps.h"
 #include "pipeline/snapshot_builder.h"
@@ -19,23 +20,12 @@ namespace {
 
 // utime + stime of a process from /proc/PID/stat, in ms; 0 when unreadable.
 double process_cpu_ms(const collect::ProcSource& proc, int pid) {
-  auto stat = proc.read(pid, "stat");
-  if (!stat) return 0;
-  auto close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  // Fields after the comm: state is field 3; utime and stime are fields 14 and 15.
-  const char* p = stat->c_str() + close + 2;
-  unsigned long long utime = 0, stime = 0;
-  for (int field = 3; field < 14 && *p; ++field) {
-    p = std::strchr(p, ' ');
-    if (!p) return 0;
-    ++p;
-  }
-  char* end = nullptr;
-  utime = std::strtoull(p, &end, 10);
-  stime = std::strtoull(end, nullptr, 10);
+  auto text = proc.read(pid, "stat");
+  if (!text) return 0;
+  auto st = collect::parse_stat(*text);
+  if (!st) return 0;
   static const long hz = sysconf(_SC_CLK_TCK);
-  return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(hz > 0 ? hz : 100);
+  return static_cast<double>(st->utime + st->stime) * 1000.0 / static_cast<double>(hz > 0 ? hz : 100);
 }
 
 }  // namespace
@@ -89,14 +79,7 @@ uint64_t TargetTop::now_ms() const {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0_).count());
 }
 
-bool TargetTop::target_alive() const {
-  if (::kill(opt_.pid, 0) != 0 && errno == ESRCH) return false;
-  auto stat = proc_.read(opt_.pid, "stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() ||
-         ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
-}
+bool TargetTop::target_alive() const { return collect::process_alive(proc_, opt_.pid); }
 
 const collect::Sampler* TargetTop::sampler() const { return probes_ ? &probes_->sampler() : nullptr; }
 

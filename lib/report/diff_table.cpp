@@ -73,7 +73,8 @@ std::string cut(std::string label, size_t width) {
 // share a source line.
 std::string label_with_callers(const std::vector<model::Frame>& frames, size_t callers, bool offsets) {
   std::string out;
-  for (size_t i = 0; i < frames.size() && i <= callers; ++i) {
+  // Frames below main never tell two sites apart.
+  for (size_t i = 0; i < analyze::frames_above_startup(frames) && i <= callers; ++i) {
     const auto& f = frames[i];
     if (i) out += " <- ";
     out += analyze::frame_name(f);

@@ -40,23 +40,23 @@ uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b
 
 }  // namespace
 
-std::string folded_stack(const std::vector<model::Frame>& frames) {
+std::string folded_stack(const std::vector<model::Frame>& frames, bool all_frames) {
   if (frames.empty()) return "[unknown]";
   std::string out;
-  for (size_t i = frames.size(); i-- > 0;) {
+  for (size_t i = analyze::reported_depth(frames, all_frames); i-- > 0;) {
     out += safe_frame(frames[i]);
     if (i) out += ';';
   }
   return out;
 }
 
-std::string format_folded(const model::Snapshot& snapshot, FoldedValue value) {
+std::string format_folded(const model::Snapshot& snapshot, FoldedValue value, bool all_frames) {
   std::map<std::string, uint64_t> stacks;
   for (const auto& site : snapshot.sites) {
     analyze::Amounts a{site.live_bytes, site.live_objects, site.alloc_bytes, site.alloc_objects};
     uint64_t v = pick(a, value);
     if (v == 0) continue;
-    auto& slot = stacks[folded_stack(site.frames)];
+    auto& slot = stacks[folded_stack(site.frames, all_frames)];
     slot = add_sat(slot, v);
   }
   std::string out;
@@ -64,12 +64,12 @@ std::string format_folded(const model::Snapshot& snapshot, FoldedValue value) {
   return out;
 }
 
-std::string format_folded_diff(const analyze::SnapshotDiff& diff, FoldedValue value) {
+std::string format_folded_diff(const analyze::SnapshotDiff& diff, FoldedValue value, bool all_frames) {
   std::map<std::string, std::pair<uint64_t, uint64_t>> stacks;
   for (const auto& row : diff.all) {
     uint64_t b = pick(row.base, value), n = pick(row.now, value);
     if (b == 0 && n == 0) continue;
-    auto& slot = stacks[folded_stack(row.frames)];
+    auto& slot = stacks[folded_stack(row.frames, all_frames)];
     slot.first = add_sat(slot.first, b);
     slot.second = add_sat(slot.second, n);
   }

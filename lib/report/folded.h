@@ -13,10 +13,13 @@ namespace memgap::report {
 enum class FoldedValue { kLiveBytes, kLiveObjects, kAllocBytes, kAllocObjects };
 
 // Lines sorted by stack; identical stacks merged; zero-valued stacks left out.
-std::string format_folded(const model::Snapshot& snapshot, FoldedValue value = FoldedValue::kLiveBytes);
-std::string format_folded_diff(const analyze::SnapshotDiff& diff, FoldedValue value = FoldedValue::kLiveBytes);
+// Frames below main are folded unless `all_frames` (analyze::frames_above_startup).
+std::string format_folded(const model::Snapshot& snapshot, FoldedValue value = FoldedValue::kLiveBytes,
+                          bool all_frames = false);
+std::string format_folded_diff(const analyze::SnapshotDiff& diff, FoldedValue value = FoldedValue::kLiveBytes,
+                               bool all_frames = false);
 
 // One stack as folded text (root first), frame names made safe for the format.
-std::string folded_stack(const std::vector<model::Frame>& frames);
+std::string folded_stack(const std::vector<model::Frame>& frames, bool all_frames = false);
 
 }  // namespace memgap::report

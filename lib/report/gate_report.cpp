@@ -8,6 +8,7 @@
 #include "report/reachability_text.h"
 #include "report/table.h"
 #include "util/units.h"
+#include "util/path.h"
 
 namespace memgap::report {
 
@@ -113,12 +114,12 @@ std::vector<GoroutineRow> goroutine_rows(const analyze::GateResult& gate, size_t
 }
 
 std::string render_gate_report(const model::Snapshot& s, const analyze::GateResult& g, bool explicit_threshold,
-                               size_t top, size_t width) {
+                               size_t top, size_t width, bool all_frames) {
   std::ostringstream out;
   const auto& m = s.meta;
   int status = s.run ? s.run->exit_status : 0;
   // The executable's name: comm is cut at 15 characters.
-  std::string name = m.exe.empty() ? m.comm : m.exe.substr(m.exe.rfind('/') + 1);
+  std::string name = m.exe.empty() ? m.comm : basename_of(m.exe);
   out << "memgap: " << name << " (PID " << m.pid << ") exited with status " << status
       << " after " << format_duration_ms(m.duration_ms);
   if (s.run && s.run->processes > 1) out << "; " << s.run->processes << " programs probed";
@@ -161,7 +162,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
     model::Snapshot leaks;
     leaks.meta = m;
     leaks.sites = g.leaks;
-    out << render_sites_table(build_sites_table(leaks, top), width);
+    out << render_sites_table(build_sites_table(leaks, top, 3, all_frames), width);
   }
   if (g.unjudged_bytes)
     out << "not judged: " << format_size(g.unjudged_bytes)

@@ -27,6 +27,6 @@ std::vector<GoroutineRow> goroutine_rows(const analyze::GateResult& gate, size_t
 
 // `explicit_threshold`: --max-leak was given (else the noise rule is explained).
 std::string render_gate_report(const model::Snapshot& snapshot, const analyze::GateResult& gate,
-                               bool explicit_threshold, size_t top, size_t width = 80);
+                               bool explicit_threshold, size_t top, size_t width = 80, bool all_frames = false);
 
 }  // namespace memgap::report

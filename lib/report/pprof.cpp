@@ -132,7 +132,8 @@ class ProfileBuilder {
     static const model::Frame kUnknown{"[unknown]", "", 0, "", 0, 0};
     std::vector<uint64_t> ids;
     if (row.frames->empty()) ids.push_back(location_for(kUnknown));
-    for (const auto& f : *row.frames) ids.push_back(location_for(f));  // leaf first, as pprof wants
+    const size_t depth = analyze::reported_depth(*row.frames, options_.all_frames);
+    for (size_t i = 0; i < depth; ++i) ids.push_back(location_for((*row.frames)[i]));  // leaf first, as pprof wants
     Message s;
     s.packed(field::kSampleLocationId, ids);
     std::vector<uint64_t> vals;

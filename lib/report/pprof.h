@@ -23,6 +23,7 @@ struct PprofOptions {
   // Module basename → build id (hex), for mappings. Empty: no build ids.
   std::map<std::string, std::string> build_ids;
   bool gzip = true;  // false: the raw protobuf message (for tests)
+  bool all_frames = false;  // false: frames below main folded (analyze::frames_above_startup)
 };
 
 // The live/alloc state of one snapshot.

@@ -5,17 +5,15 @@
 #include <cstdio>
 #include <sstream>
 
+#include "analyze/site_key.h"
 #include "report/gap_table.h"
 #include "report/go_maps_table.h"
 #include "util/units.h"
+#include "util/path.h"
 
 namespace memgap::report {
 namespace {
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 std::string fit(const std::string& s, size_t width) {
   if (s.size() <= width) return s;
@@ -63,7 +61,7 @@ std::string frame_label(const model::Frame& f) {
   return "?? [" + (f.module.empty() ? std::string("?") : f.module) + off + "]";
 }
 
-SitesTable build_sites_table(const model::Snapshot& snapshot, size_t top, size_t callers) {
+SitesTable build_sites_table(const model::Snapshot& snapshot, size_t top, size_t callers, bool all_frames) {
   SitesTable t;
   for (size_t i = 0; i < snapshot.sites.size(); ++i) {
     const auto& s = snapshot.sites[i];
@@ -82,7 +80,8 @@ SitesTable build_sites_table(const model::Snapshot& snapshot, size_t top, size_t
     r.alloc_bytes = s.alloc_bytes;
     r.growth_bytes_per_min = s.growth_bytes_per_min;
     r.site = s.frames.empty() ? "[unknown stack]" : frame_label(s.frames[0]);
-    for (size_t k = 1; k < s.frames.size() && r.callers.size() < callers; ++k) r.callers.push_back(frame_label(s.frames[k]));
+    const size_t depth = analyze::reported_depth(s.frames, all_frames);
+    for (size_t k = 1; k < depth && r.callers.size() < callers; ++k) r.callers.push_back(frame_label(s.frames[k]));
     t.rows.push_back(std::move(r));
   }
   return t;
@@ -114,7 +113,7 @@ std::string render_sites_table(const SitesTable& t, size_t width) {
   return out.str();
 }
 
-std::string render_attach_report(const model::Snapshot& s, size_t top, size_t width) {
+std::string render_attach_report(const model::Snapshot& s, size_t top, size_t width, bool all_frames) {
   std::ostringstream out;
   const auto& m = s.meta;
   out << "memgap: PID " << m.pid << " (" << m.comm << ")  " << fit(m.exe, width > 30 ? width - 30 : 10) << "\n";
@@ -144,7 +143,7 @@ std::string render_attach_report(const model::Snapshot& s, size_t top, size_t wi
     out << (m.mode == "rss-only" ? "no allocation sites (probes not attached)\n"
                                  : "no live sampled allocations in the window\n");
   } else {
-    out << render_sites_table(build_sites_table(s, top), width);
+    out << render_sites_table(build_sites_table(s, top, 3, all_frames), width);
   }
   out << render_go_maps(s, top, width);
   return out.str();

@@ -31,9 +31,10 @@ struct SitesTable {
 // "function (file.c:42)", "function [module+0x1f]" or "?? [module+0x1234]".
 std::string frame_label(const model::Frame& frame);
 
-SitesTable build_sites_table(const model::Snapshot& snapshot, size_t top, size_t callers = 3);
+// Callers stop at main unless `all_frames` (analyze::frames_above_startup).
+SitesTable build_sites_table(const model::Snapshot& snapshot, size_t top, size_t callers = 3, bool all_frames = false);
 std::string render_sites_table(const SitesTable& table, size_t width = 80);
 // Header lines (target, window, RSS, sampling, drops) + the sites table.
-std::string render_attach_report(const model::Snapshot& snapshot, size_t top, size_t width = 80);
+std::string render_attach_report(const model::Snapshot& snapshot, size_t top, size_t width = 80, bool all_frames = false);
 
 }  // namespace memgap::report

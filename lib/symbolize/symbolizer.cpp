@@ -11,14 +11,11 @@
 #include <set>
 
 #include "symbolize/cu_lines.h"
+#include "util/path.h"
 
 namespace memgap::symbolize {
 namespace {
 
-std::string basename_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
 
 char* debuginfo_path = nullptr;  // libdw's default: ":.debug:/usr/lib/debug" and build-id
 const Dwfl_Callbacks kCallbacks = {

@@ -1,6 +1,7 @@
 // Errors are values: every fallible library call returns Result<T>. An Error carries a
-// one-line message and a hint telling the user what to do about it (bpftrace's
-// ERROR/HINT pair). Exceptions never cross a module border.
+// one-line message, a hint telling the user what to do about it (bpftrace's ERROR/HINT
+// pair), and a kind, which callers decide on (a permission failure is never softened into
+// a note) and cmd maps to an exit status. Exceptions never cross a module border.
 #pragma once
 #include <string>
 #include <utility>
@@ -8,9 +9,18 @@
 
 namespace memgap {
 
+enum class ErrorKind {
+  kInternal,           // anything not classified below
+  kNoSuchProcess,      // the PID does not exist (or has exited)
+  kPermission,         // privileges missing: BPF, ptrace, /proc of another user
+  kUnsupportedTarget,  // a kernel thread, a zombie, a binary memgap cannot read or probe
+  kBadInput,           // a file or argument that does not parse or validate
+};
+
 struct Error {
   std::string message;
   std::string hint;  // may be empty
+  ErrorKind kind = ErrorKind::kInternal;
 };
 
 template <typename T>
@@ -37,8 +47,8 @@ class [[nodiscard]] Result {
 struct Ok {};
 using Status = Result<Ok>;
 
-inline Error make_error(std::string message, std::string hint = {}) {
-  return Error{std::move(message), std::move(hint)};
+inline Error make_error(std::string message, std::string hint = {}, ErrorKind kind = ErrorKind::kInternal) {
+  return Error{std::move(message), std::move(hint), kind};
 }
 
 }  // namespace memgap

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -184,6 +185,92 @@ TEST(RunGate, FollowProbesForkedChildrenFromTheirFirstInstruction) {
   const model::Site* kept = leaf_site(*snap, "kept_across_fork");
   ASSERT_NE(kept, nullptr) << with.err;  // the parent's allocation, sampled in the parent
   EXPECT_EQ(kept->live_bytes, 0u);
+  std::remove(out.c_str());
+}
+
+// Small blocks at the default rate (R = 512 KiB mean Poisson byte sampling). The BPF
+// countdown restarts its exponential interval after each sample, and the exponential is
+// memoryless, so each block of s bytes is sampled independently with p = 1 - e^(-s/R)
+// and, when sampled, counts w = s/p bytes. With n blocks the number sampled is
+// K ~ Binomial(n, p), and the site's estimate is exactly K * w (to rounding). The bounds
+// on K below are the binomial tails, summed exactly (python, lgamma):
+//   2,048 x 4 KiB: p = 0.0077821, E[K] = 15.94, w = 526,339 B. P(K = 0) = 1.1e-7,
+//     P(K >= 40) = 2.6e-7: K in [1, 39] fails with p < 4e-7. A 256 KiB gate fails for
+//     every K >= 1.
+//   10,000 x 48 B: p = 9.155e-5, E[K] = 0.92, w = 524,312 B. P(K >= 10) = 5e-8: K <= 9.
+//     K = 0 has p = 0.40, so no lower bound exists at this rate; a 5 MiB gate passes for
+//     every K <= 9 (4.5 MiB), which catches a sampler that over-samples small blocks.
+namespace small {
+constexpr double kRate = 512 * 1024;
+double weight(double size) { return size / -std::expm1(-size / kRate); }
+uint64_t site_bytes(const model::Snapshot& s, const std::string& function) {
+  const model::Site* site = leaf_site(s, function);
+  return site ? site->live_bytes : 0;  // K = 0 leaves no site at all
+}
+// K, the number of sampled blocks an estimate stands for; -1 if it is not a multiple of w.
+long sampled_blocks(uint64_t bytes, double w) {
+  double k = std::round(static_cast<double>(bytes) / w);
+  return std::abs(static_cast<double>(bytes) - k * w) <= 2.0 ? static_cast<long>(k) : -1;
+}
+}  // namespace small
+
+TEST(RunGate, BrkHeapBlocksAtTheDefaultRate) {
+  std::string out = temp_path("run-brk.json");
+  std::remove(out.c_str());
+  auto r = memgap_run({"--max-leak", "256KiB", "-o", out}, {target_path("small_leaks"), "brk"});
+  EXPECT_EQ(r.exit_code, 23) << r.err;  // exit 3 would mean: not served from the brk heap
+  EXPECT_NE(r.err.find("leak_brk_blocks"), std::string::npos) << r.err;
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(snap->meta.sample_bytes, 512u * 1024);
+  uint64_t bytes = small::site_bytes(*snap, "leak_brk_blocks");
+  long k = small::sampled_blocks(bytes, small::weight(4096));
+  EXPECT_GE(k, 1) << bytes << " B is not K x " << small::weight(4096);
+  EXPECT_LE(k, 39) << bytes;
+  std::remove(out.c_str());
+}
+
+TEST(RunGate, TcacheBlocksAtTheDefaultRate) {
+  std::string out = temp_path("run-tcache.json");
+  std::remove(out.c_str());
+  auto r = memgap_run({"--max-leak", "5MiB", "-o", out}, {target_path("small_leaks"), "tcache"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // exit 3 would mean: not served from tcache
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(snap->meta.sample_bytes, 512u * 1024);
+  uint64_t bytes = small::site_bytes(*snap, "leak_tcache_blocks");
+  long k = small::sampled_blocks(bytes, small::weight(48));
+  EXPECT_GE(k, 0) << bytes << " B is not K x " << small::weight(48);
+  EXPECT_LE(k, 9) << bytes;
+  std::remove(out.c_str());
+}
+
+// The same small blocks tracked exactly: every block, every byte.
+TEST(RunGate, ExactTrackingOfBrkAndTcacheBlocks) {
+  std::string out = temp_path("run-small-exact.json");
+  std::remove(out.c_str());
+  auto brk = memgap_run({"--sample-bytes", "1", "-o", out}, {target_path("small_leaks"), "brk"});
+  EXPECT_EQ(brk.exit_code, 23) << brk.err;
+  auto snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  const model::Site* site = leaf_site(*snap, "leak_brk_blocks");
+  ASSERT_NE(site, nullptr) << brk.err;
+  EXPECT_EQ(site->live_bytes, 2048u * 4096);
+  EXPECT_EQ(site->live_objects, 2048u);
+
+  std::remove(out.c_str());
+  auto tc = memgap_run({"--sample-bytes", "1", "-o", out}, {target_path("small_leaks"), "tcache"});
+  EXPECT_EQ(tc.exit_code, 23) << tc.err;
+  snap = model::read_snapshot_file(out);
+  ASSERT_TRUE(snap) << snap.error().message;
+  site = leaf_site(*snap, "leak_tcache_blocks");
+  ASSERT_NE(site, nullptr) << tc.err;
+  EXPECT_EQ(site->live_bytes, 10000u * 48);
+  EXPECT_EQ(site->live_objects, 10000u);
+  const model::Site* churn = leaf_site(*snap, "tcache_churn");
+  ASSERT_NE(churn, nullptr) << tc.err;
+  EXPECT_EQ(churn->live_bytes, 0u);
+  EXPECT_EQ(churn->alloc_objects, 10000u);
   std::remove(out.c_str());
 }
 

@@ -4,8 +4,10 @@
 #include <sstream>
 
 #include "analyze/diff.h"
+#include "analyze/site_key.h"
 #include "model/snapshot_json.h"
 #include "report/folded.h"
+#include "report/table.h"
 
 using namespace memgap;
 
@@ -78,4 +80,32 @@ TEST(Folded, DiffHasBaseAndNewColumns) {
   EXPECT_TRUE(leak);
   EXPECT_TRUE(added);
   EXPECT_TRUE(gone);
+}
+
+// Frames below main are the same in every C program: folded unless asked, and never part
+// of a site's identity, so a diff matches snapshots taken with and without them.
+TEST(StartupFrames, FoldedBelowMainUnlessAllFrames) {
+  model::Snapshot s;
+  s.sites.push_back(site({"leak_one", "main", "__libc_start_call_main", "__libc_start_main", "_start"}, 4096));
+  s.sites.push_back(site({"worker_leak", "worker_main", "start_thread", "clone3"}, 64));  // no main: all kept
+  EXPECT_EQ(report::format_folded(s), "clone3;start_thread;worker_main;worker_leak 64\nmain;leak_one 4096\n");
+  EXPECT_EQ(report::format_folded(s, report::FoldedValue::kLiveBytes, true),
+            "_start;__libc_start_main;__libc_start_call_main;main;leak_one 4096\n"
+            "clone3;start_thread;worker_main;worker_leak 64\n");
+  EXPECT_EQ(analyze::frames_above_startup(s.sites[0].frames), 2u);
+  EXPECT_EQ(analyze::frames_above_startup(s.sites[1].frames), 4u);
+  // A recursive main folds below its outermost call only.
+  EXPECT_EQ(analyze::frames_above_startup(site({"f", "main", "g", "main", "_start"}, 1).frames), 4u);
+  EXPECT_EQ(analyze::site_key(s.sites[0]), analyze::site_key(site({"leak_one", "main"}, 1)));
+  EXPECT_NE(analyze::site_key(s.sites[0]), analyze::site_key(site({"leak_one", "other"}, 1)));
+}
+
+TEST(StartupFrames, TableCallersStopAtMain) {
+  model::Snapshot s;
+  s.sites.push_back(site({"leak_one", "main", "__libc_start_call_main", "__libc_start_main", "_start"}, 4096));
+  auto folded = report::build_sites_table(s, 10);
+  ASSERT_EQ(folded.rows.size(), 1u);
+  EXPECT_EQ(folded.rows[0].callers, (std::vector<std::string>{report::frame_label(s.sites[0].frames[1])}));
+  auto all = report::build_sites_table(s, 10, 3, true);
+  EXPECT_EQ(all.rows[0].callers.size(), 3u);
 }

@@ -3,6 +3,7 @@
 // being read (4244).
 #include <gtest/gtest.h>
 
+#include "collect/proc_stat.h"
 #include "collect/proc_status.h"
 #include "collect/process_memory.h"
 #include "collect/smaps.h"
@@ -146,4 +147,21 @@ TEST(ProcessMemory, DegradesToNotes) {
   auto none = read_process_memory(proc, 999999);
   ASSERT_FALSE(none.ok());
   EXPECT_FALSE(none.error().hint.empty());
+}
+
+TEST(ProcStat, FieldsCountFromTheLastParenthesis) {
+  auto st = memgap::collect::parse_stat(
+      "77 (a) b (c) S 1 77 77 0 -1 4194560 100 0 0 0 11 22 0 0 20 0 1 0 5 1000 50 1844 1 2 3 4660 0 0");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, 'S');
+  EXPECT_EQ(st->flags, 4194560u);
+  EXPECT_EQ(st->utime, 11u);
+  EXPECT_EQ(st->stime, 22u);
+  EXPECT_EQ(st->kstkesp, 4660u);
+  auto kthread = memgap::collect::parse_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0");
+  ASSERT_TRUE(kthread);
+  EXPECT_TRUE(kthread->flags & 0x00200000);
+  EXPECT_EQ(kthread->kstkesp, 0u);  // line too short: absent, not misread
+  EXPECT_FALSE(memgap::collect::parse_stat("77 no parenthesis S 1"));
+  EXPECT_FALSE(memgap::collect::parse_stat("77 (x) S 1 2"));  // ends before flags
 }
