@@ -155,19 +155,21 @@ GateResult evaluate_gate(const model::Snapshot& snapshot, const GateOptions& opt
   const model::Reachability* reach =
       snapshot.reachability ? &*snapshot.reachability : nullptr;
   if (reach && !reach->exact_bytes) {
-    // The heap walk saw every block, so the leaked total is exact; only the sites are
-    // estimates. What suppressions hide is known from sampled sites alone, so the
-    // sampling noise that remains is theirs.
+    // The heap walk saw every block, so the leaked total E is exact; which of it lies in
+    // suppressed sites is known from samples only. E is split in the proportion of the
+    // sampled counted bytes outside and inside suppressed sites (a ratio estimator): with
+    // nothing suppressed the figure is E itself, exact, and any leaked block fails; with
+    // everything suppressed it is 0. The noise left is that of the unsuppressed sites'
+    // estimate, scaled like the figure.
     const model::LeakKinds& t = reach->totals;
-    uint64_t exact = (options.kinds.direct ? t.direct_bytes : 0) + (options.kinds.indirect ? t.indirect_bytes : 0) +
-                     (options.kinds.reachable ? t.reachable_bytes : 0);
-    double suppressed_variance = 0;
-    for (const auto& sup : r.suppressed) {
-      const Counted c = counted_leak(sup.site, options.kinds);
-      suppressed_variance += site_sampling_variance(c.bytes, c.objects, snapshot.meta.sample_bytes);
-    }
-    r.leaked_bytes = exact > r.suppressed_bytes ? exact - r.suppressed_bytes : 0;
-    r.noise_bytes = std::sqrt(suppressed_variance);
+    const double exact = double((options.kinds.direct ? t.direct_bytes : 0) + (options.kinds.indirect ? t.indirect_bytes : 0) +
+                                (options.kinds.reachable ? t.reachable_bytes : 0));
+    const double outside = double(r.leaked_bytes), inside = double(r.suppressed_bytes);
+    const double share = inside > 0 ? outside / (outside + inside) : 1.0;
+    const double scale = outside + inside > 0 ? exact / (outside + inside) : 1.0;
+    r.leaked_bytes = static_cast<uint64_t>(exact * share + 0.5);
+    r.suppressed_bytes = static_cast<uint64_t>(exact + 0.5) - r.leaked_bytes;
+    r.noise_bytes = inside > 0 ? r.noise_bytes * scale : 0;
     r.exact_total = true;
     if (options.max_leak) {
       r.threshold_bytes = *options.max_leak;

@@ -143,7 +143,7 @@ std::string render_gate_report(const model::Snapshot& s, const analyze::GateResu
 
   std::string threshold = explicit_threshold ? format_size(g.threshold_bytes) + " (--max-leak)"
                           : g.exact_total
-                              ? format_size(g.threshold_bytes) + " (exact from the heap walk; noise of suppressed sites 3 x " +
+                              ? format_size(g.threshold_bytes) + " (heap walk: exact total; split from suppressed sites by samples, noise 3 x " +
                                     format_size(static_cast<uint64_t>(g.noise_bytes + 0.5)) + ")"
                               : format_size(g.threshold_bytes) + " (sampling noise: 3 x " +
                                     format_size(static_cast<uint64_t>(g.noise_bytes + 0.5)) + ", at least 1 interval)";
