@@ -27,7 +27,7 @@ struct HeapBlock {
   uint64_t size = 0;  // the bytes a pointer may point into; > 0
 };
 
-struct AddressRange {
+struct ScanRange {
   uint64_t start = 0, end = 0;  // [start, end)
   std::string what;             // "globals of libfoo.so", "stack of thread 4242", ...
 };
@@ -51,7 +51,7 @@ class TargetMemory {
 };
 
 struct Roots {
-  std::vector<AddressRange> ranges;  // scanned word by word
+  std::vector<ScanRange> ranges;  // scanned word by word
   std::vector<uint64_t> words;       // register values: each is a candidate pointer
 };
 

@@ -97,10 +97,10 @@ class StoppedMemory final : public analyze::TargetMemory {
 
 // Root ranges with the heap's regions cut out: a root must never cover heap blocks
 // (the main thread's TLS may sit in a mapping that also holds heap, for example).
-std::vector<analyze::AddressRange> roots_outside(const std::vector<collect::RootRange>& in,
+std::vector<analyze::ScanRange> roots_outside(const std::vector<collect::RootRange>& in,
                                                  std::vector<runtime::glibc::Range> heap) {
   std::sort(heap.begin(), heap.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
-  std::vector<analyze::AddressRange> out;
+  std::vector<analyze::ScanRange> out;
   for (const auto& r : in) {
     uint64_t a = r.start;
     for (const auto& h : heap) {

@@ -29,7 +29,7 @@ class WordMemory : public TargetMemory {
   }
 
  private:
-  std::vector<AddressRange> regions_;
+  std::vector<ScanRange> regions_;
   std::map<uint64_t, uint64_t> words_;
 };
 
