@@ -106,11 +106,12 @@ ReachResult mark_reachable(const std::vector<HeapBlock>& blocks, const Roots& ro
   // chain is covered because every unreachable block is scanned).
   for (size_t i = 0; i < blocks.size(); ++i) {
     if (tag[i] == kReached) continue;
-    for_each_word(mem, blocks[i].addr, blocks[i].addr + blocks[i].size, buf, [&](uint64_t w) {
+    bool read = for_each_word(mem, blocks[i].addr, blocks[i].addr + blocks[i].size, buf, [&](uint64_t w) {
       int64_t j = index.find(w);
       if (j >= 0 && static_cast<size_t>(j) != i && tag[static_cast<size_t>(j)] == kUnseen)
         tag[static_cast<size_t>(j)] = kIndirect;
     });
+    if (!read) ++r.unreadable_blocks;
     r.heap_bytes_scanned += blocks[i].size;
   }
   r.verdict.resize(blocks.size());

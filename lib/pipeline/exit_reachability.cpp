@@ -50,11 +50,6 @@ class StoppedMemory final : public analyze::TargetMemory {
     }
     return direct(addr, out, len);
   }
-  uint64_t cached_bytes() const {
-    uint64_t n = 0;
-    for (const auto& r : regions_) n += r.bytes.size();
-    return n;
-  }
 
  private:
   struct Region {
@@ -202,6 +197,12 @@ Result<ExitScan> scan(int pid, const collect::ProcSource& proc, const std::strin
   r.words = roots->registers;
   scan.notes = roots->notes;
   auto result = analyze::mark_reachable(scan.blocks, r, mem);
+  // A block whose bytes could not be read was not followed: what it points to would be
+  // called leaked. Refuse rather than misread.
+  if (result.unreadable_blocks)
+    return make_error(std::to_string(result.unreadable_blocks) + " heap block(s) of PID " + std::to_string(pid) +
+                          " could not be read during the scan",
+                      "the heap changed under the scan; run again");
   if (mem.late())
     return make_error("the scan took longer than the target may be held (" +
                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -109,6 +109,14 @@ TEST(Reachability, UnreadableRootIsCountedNotFatal) {
   EXPECT_EQ(r.verdict, (std::vector<Reach>{Reach::Reachable}));
 }
 
+TEST(Reachability, UnreadableBlockIsCountedSoTheCallerCanRefuse) {
+  World w(2);
+  w.blocks.push_back({0x800000, 0x80});  // a block outside every readable region
+  w.mem.put(kGlobals, 0x800000);
+  auto r = mark_reachable(w.blocks, w.roots, w.mem);
+  EXPECT_EQ(r.unreadable_blocks, 1u);
+}
+
 TEST(Reachability, OverlappingBlocksAreRefused) {
   World w(2);
   w.blocks[1].addr = w.blocks[0].addr + 8;
